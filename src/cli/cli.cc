@@ -9,11 +9,6 @@
 
 namespace aic::cli {
 
-int ReportError(const std::string& message, int code) {
-  std::cerr << "aiconform: error: " << log::Redact(message) << "\n";
-  return code;
-}
-
 int Main(int argc, char** argv) {
   CLI::App app{"aiconform: stand up an AI-conformant Kubernetes cluster and prove it"};
   app.require_subcommand(1);

@@ -1,11 +1,107 @@
 #include "cli/commands.h"
 
+#include <cstdlib>
 #include <iostream>
+
+#include "azure/commands.h"
+#include "local/commands.h"
 
 namespace aic::cli {
 namespace {
 
-std::function<int()> AddVersion(CLI::App& cmd, const GlobalOptions&) {
+using Runner = std::function<int()>;
+
+// Flags shared by the commands that act on a target.
+struct TargetFlags {
+  std::string target = "local";
+  local::LocalCommandOptions local;
+  azure::AksCommandOptions aks;
+};
+
+std::shared_ptr<TargetFlags> AddTargetFlags(CLI::App& cmd, bool with_output) {
+  auto f = std::make_shared<TargetFlags>();
+  cmd.add_option("--target", f->target, "where the cluster lives")
+      ->check(CLI::IsMember({"local", "aks"}))
+      ->capture_default_str();
+  cmd.add_option("--name", f->local.name, "local: the cluster's name")->capture_default_str();
+  cmd.add_option("--state-dir", f->local.state_dir,
+                 "local: state directory (default $AICONFORM_STATE_DIR or "
+                 "~/.local/state/aiconform/NAME)");
+  cmd.add_option("--bin-dir", f->local.bin_dir,
+                 "local: directory of the Kubernetes and etcd binaries (default "
+                 "$AICONFORM_BIN_DIR or ~/.cache/aiconform/bin/v1.34.2)");
+  cmd.add_option("-f,--file", f->aks.spec_file, "aks: the environment spec (YAML)");
+  cmd.add_option("--auth", f->aks.auth, "aks: credential source")
+      ->check(CLI::IsMember({"", "env", "workload-identity", "managed-identity", "cli"}));
+  cmd.add_option("--arm-endpoint", f->aks.arm_endpoint,
+                 "aks: Azure Resource Manager URL (default https://management.azure.com)");
+  if (with_output) {
+    cmd.add_option("-o,--output", f->local.output, "table or json")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->capture_default_str();
+  }
+  return f;
+}
+
+void SyncOutput(TargetFlags& f) {
+  f.aks.output = f.local.output;
+}
+
+Runner AddUp(CLI::App& cmd, const GlobalOptions&) {
+  auto f = AddTargetFlags(cmd, false);
+  cmd.add_option("--workers", f->local.workers, "local: worker nodes to run");
+  cmd.add_option("--kubeconfig-out", f->aks.kubeconfig_out,
+                 "aks: where to write the cluster's kubeconfig");
+  return [f] {
+    if (f->target == "aks") {
+      if (f->aks.spec_file.empty()) return ReportError("--target aks needs -f SPEC", kExitUsage);
+      return azure::UpCommand(f->aks);
+    }
+    return local::UpCommand(f->local);
+  };
+}
+
+Runner AddDown(CLI::App& cmd, const GlobalOptions&) {
+  auto f = AddTargetFlags(cmd, false);
+  cmd.add_flag("--purge", f->local.purge, "local: also remove the cluster's data");
+  cmd.add_flag("--keep-group", f->aks.keep_group,
+               "aks: delete each resource and keep the resource group");
+  return [f] {
+    if (f->target == "aks") {
+      if (f->aks.spec_file.empty()) return ReportError("--target aks needs -f SPEC", kExitUsage);
+      return azure::DownCommand(f->aks);
+    }
+    return local::DownCommand(f->local);
+  };
+}
+
+Runner AddStatus(CLI::App& cmd, const GlobalOptions&) {
+  auto f = AddTargetFlags(cmd, true);
+  return [f] {
+    if (f->target == "aks") return ReportError("status --target aks is not supported yet");
+    return local::StatusCommand(f->local);
+  };
+}
+
+Runner AddPlan(CLI::App& cmd, const GlobalOptions&) {
+  auto f = AddTargetFlags(cmd, true);
+  f->target = "aks";
+  cmd.add_flag("--offline", f->aks.offline,
+               "plan without credentials: every resource is shown as a create");
+  return [f] {
+    SyncOutput(*f);
+    if (f->target != "aks") return ReportError("plan is only offered for --target aks");
+    if (f->aks.spec_file.empty()) return ReportError("plan needs -f SPEC", kExitUsage);
+    return azure::PlanCommand(f->aks);
+  };
+}
+
+Runner AddKubeconfigPath(CLI::App& cmd, const GlobalOptions&) {
+  auto f = AddTargetFlags(cmd, false);
+  return [f] { return local::KubeconfigPathCommand(f->local); };
+}
+
+Runner AddVersion(CLI::App& cmd, const GlobalOptions&) {
   cmd.description("print aiconform's version and the Kubernetes version it runs");
   return [] {
     std::cout << "aiconform " << AIC_VERSION << " (Kubernetes v1.34.2)\n";
@@ -17,6 +113,11 @@ std::function<int()> AddVersion(CLI::App& cmd, const GlobalOptions&) {
 
 const std::vector<Command>& CommandTable() {
   static const std::vector<Command> table = {
+      {"up", "create or start a cluster (local by default, or --target aks -f SPEC)", AddUp},
+      {"down", "stop a cluster and remove what up created", AddDown},
+      {"status", "show each component's health", AddStatus},
+      {"plan", "show what up --target aks would change", AddPlan},
+      {"kubeconfig-path", "print the local cluster's admin kubeconfig path", AddKubeconfigPath},
       {"version", "print version information", AddVersion},
   };
   return table;
