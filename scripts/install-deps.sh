@@ -8,7 +8,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc prometheus-cpp-dev
-  prometheus iproute2 iptables procps psmisc openssl
+  prometheus iproute2 iptables procps psmisc openssl runc containernetworking-plugins busybox-static
 )
 
 missing=()
