@@ -1,0 +1,23 @@
+// A node's network namespace, joined to the host by a veth pair: the host end carries the
+// node's link address and a route to its pod CIDR; the node end is eth0 with a default route
+// to the host. Forwarding is on inside the namespace so pods reach the host and beyond.
+#pragma once
+
+#include "common/context.h"
+#include "common/status.h"
+#include "local/node/node_spec.h"
+
+namespace aic::node {
+
+// Creates the namespace, the veth pair, addresses and routes. Fails with kAlreadyExists when
+// the namespace exists (a previous node was not torn down); undoes its own steps on failure.
+Status CreateNodeNetwork(const Context& ctx, const NodeSpec& spec);
+
+// Deletes the namespace name and the host veth; the namespace itself disappears once no
+// process and no mount holds it. Missing pieces are not an error.
+Status DeleteNodeNetwork(const Context& ctx, const NodeSpec& spec);
+
+bool NetnsExists(const NodeSpec& spec);
+bool HostVethExists(const NodeSpec& spec);
+
+}  // namespace aic::node
