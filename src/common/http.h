@@ -46,6 +46,13 @@ struct Request {
   std::function<bool(std::string_view)> on_body;
 };
 
+// A GET request for `url` with no extra headers.
+inline Request Get(std::string url) {
+  Request r;
+  r.url = std::move(url);
+  return r;
+}
+
 struct Response {
   int status = 0;
   Headers headers;

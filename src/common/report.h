@@ -7,9 +7,9 @@ namespace aic {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // the operation failed
-  kExitUsage = 2,       // bad flags or bad input files
-  kExitUnhealthy = 3,   // status/verify: reachable but not healthy
+  kExitFailure = 1,    // the operation failed
+  kExitUsage = 2,      // bad flags or bad input files
+  kExitUnhealthy = 3,  // status/verify: reachable but not healthy
   kExitInterrupted = 130,
 };
 

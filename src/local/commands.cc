@@ -1,21 +1,113 @@
-// TODO(local): placeholder until the local control plane lands.
 #include "local/commands.h"
 
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
 #include "common/report.h"
+#include "common/signals.h"
+#include "common/table.h"
+#include "local/control_plane.h"
 
 namespace aic::local {
+namespace {
 
-int UpCommand(const LocalCommandOptions&) {
-  return ReportError("not implemented yet");
+using std::chrono::seconds;
+
+ControlPlane Make(const LocalCommandOptions& o) {
+  ControlPlaneOptions cp;
+  cp.name = o.name;
+  cp.state_dir = o.state_dir.empty() ? DefaultStateDir(o.name) : o.state_dir;
+  cp.bin_dir = o.bin_dir.empty() ? DefaultBinDir() : o.bin_dir;
+  return ControlPlane(cp);
 }
-int DownCommand(const LocalCommandOptions&) {
-  return ReportError("not implemented yet");
+
+int Fail(const Status& s) {
+  if (s.code() == Code::kCancelled || Interrupted()) {
+    return ReportError("interrupted; stopped what this command had started", kExitInterrupted);
+  }
+  bool usage = s.code() == Code::kInvalidArgument || s.code() == Code::kFailedPrecondition;
+  return ReportError(s.message(), usage ? kExitUsage : kExitFailure);
 }
-int StatusCommand(const LocalCommandOptions&) {
-  return ReportError("not implemented yet");
+
+std::string Uptime(long s) {
+  if (s < 0) return "-";
+  if (s < 120) return std::to_string(s) + "s";
+  if (s < 7200) return std::to_string(s / 60) + "m";
+  return std::to_string(s / 3600) + "h" + std::to_string(s / 60 % 60) + "m";
 }
-int KubeconfigPathCommand(const LocalCommandOptions&) {
-  return ReportError("not implemented yet");
+
+}  // namespace
+
+int UpCommand(const LocalCommandOptions& options) {
+  if (options.workers != 0) {
+    return ReportError("--workers: worker nodes are not available yet; run without it", kExitUsage);
+  }
+  Context ctx = Context::WithTimeout(seconds(180));
+  CancelOnSignal(ctx);
+  ControlPlane cp = Make(options);
+  Progress progress;
+  auto changed = cp.Up(ctx, progress);
+  if (!changed.ok()) return Fail(changed.status());
+  if (!*changed) {
+    std::cerr << "local cluster \"" << options.name << "\" is already running; nothing changed\n";
+  }
+  std::cout << "kubeconfig: " << cp.layout().admin_kubeconfig() << "\n"
+            << "use it with:  export KUBECONFIG=" << cp.layout().admin_kubeconfig() << "; "
+            << (options.bin_dir.empty() ? DefaultBinDir() : options.bin_dir)
+            << "/kubectl get nodes\n";
+  return kExitOk;
+}
+
+int DownCommand(const LocalCommandOptions& options) {
+  Context ctx = Context::WithTimeout(seconds(120));
+  ControlPlane cp = Make(options);
+  Progress progress;
+  Status s = cp.Down(ctx, options.purge, progress);
+  if (!s.ok()) return Fail(s);
+  std::cerr << "local cluster \"" << options.name << "\" stopped"
+            << (options.purge ? " and its data removed" : "") << "\n";
+  return kExitOk;
+}
+
+int StatusCommand(const LocalCommandOptions& options) {
+  Context ctx = Context::WithTimeout(seconds(30));
+  ControlPlane cp = Make(options);
+  auto health = cp.Health(ctx);
+  if (!health.ok()) return Fail(health.status());
+  bool all_healthy = true;
+  nlohmann::json components = nlohmann::json::array();
+  Table table({"COMPONENT", "PID", "HEALTH", "VERSION", "UPTIME"});
+  for (const auto& h : *health) {
+    all_healthy = all_healthy && h.healthy;
+    std::string pid = h.running ? std::to_string(h.process.pid) : "-";
+    table.Add({h.name, pid, h.healthy ? "healthy" : h.detail, h.version, Uptime(h.uptime_seconds)});
+    components.push_back({{"name", h.name},
+                          {"pid", h.running ? h.process.pid : 0},
+                          {"running", h.running},
+                          {"healthy", h.healthy},
+                          {"detail", h.detail},
+                          {"version", h.version},
+                          {"uptimeSeconds", h.uptime_seconds}});
+  }
+  if (options.output == "json") {
+    nlohmann::json out = {{"name", options.name},
+                          {"stateDir", cp.layout().root},
+                          {"kubeconfig", cp.layout().admin_kubeconfig()},
+                          {"healthy", all_healthy},
+                          {"components", components}};
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << "cluster " << options.name << " (" << cp.layout().root << ")\n";
+    table.Print(std::cout);
+  }
+  return all_healthy ? kExitOk : kExitUnhealthy;
+}
+
+int KubeconfigPathCommand(const LocalCommandOptions& options) {
+  ControlPlane cp = Make(options);
+  std::cout << cp.layout().admin_kubeconfig() << "\n";
+  return kExitOk;
 }
 
 }  // namespace aic::local

@@ -1,0 +1,143 @@
+#include "local/state.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace aic::local {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string Home() {
+  const char* home = getenv("HOME");
+  return home && *home ? home : "/root";
+}
+
+}  // namespace
+
+std::string DefaultStateDir(const std::string& name) {
+  if (const char* dir = getenv("AICONFORM_STATE_DIR"); dir && *dir) {
+    return std::string(dir) + "/" + name;
+  }
+  return Home() + "/.local/state/aiconform/" + name;
+}
+
+std::string DefaultBinDir() {
+  if (const char* dir = getenv("AICONFORM_BIN_DIR"); dir && *dir) return dir;
+  const char* cache = getenv("XDG_CACHE_HOME");
+  std::string base = cache && *cache ? cache : Home() + "/.cache";
+  return base + "/aiconform/bin/" + kKubeVersion;
+}
+
+ComponentRecord* ClusterRecord::Find(const std::string& component) {
+  for (auto& c : components) {
+    if (c.name == component) return &c;
+  }
+  return nullptr;
+}
+
+Result<ClusterRecord> LoadRecord(const Layout& layout) {
+  std::ifstream in(layout.state_file());
+  if (!in) return Status(Code::kNotFound, "no cluster state at " + layout.state_file());
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status(Code::kInvalidArgument, layout.state_file() + ": not valid JSON");
+  }
+  ClusterRecord r;
+  r.name = j.value("name", "");
+  r.bin_dir = j.value("binDir", "");
+  const json& p = j.value("ports", json::object());
+  r.ports = Ports{p.value("apiserver", 0), p.value("etcdClient", 0), p.value("etcdPeer", 0),
+                  p.value("controllerManager", 0), p.value("scheduler", 0)};
+  for (const json& c : j.value("components", json::array())) {
+    r.components.push_back({c.value("name", ""),
+                            ProcessId{c.value("pid", 0), c.value("startTicks", 0ULL)},
+                            c.value("version", "")});
+  }
+  return r;
+}
+
+Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
+  json j = {{"name", r.name},
+            {"binDir", r.bin_dir},
+            {"ports",
+             {{"apiserver", r.ports.apiserver},
+              {"etcdClient", r.ports.etcd_client},
+              {"etcdPeer", r.ports.etcd_peer},
+              {"controllerManager", r.ports.controller_manager},
+              {"scheduler", r.ports.scheduler}}},
+            {"components", json::array()}};
+  for (const auto& c : r.components) {
+    j["components"].push_back({{"name", c.name},
+                               {"pid", c.process.pid},
+                               {"startTicks", c.process.start_ticks},
+                               {"version", c.version}});
+  }
+  return WriteFile(layout.state_file(), j.dump(2) + "\n");
+}
+
+bool PortInUse(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool in_use = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0;
+  close(fd);
+  return in_use;
+}
+
+Result<int> FreePort(int preferred) {
+  if (preferred > 0 && !PortInUse(preferred)) return preferred;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return Error(Code::kUnavailable, "no free TCP port on 127.0.0.1: {}", strerror(errno));
+  }
+  close(fd);
+  return static_cast<int>(ntohs(addr.sin_port));
+}
+
+Status WriteFile(const std::string& path, const std::string& content, unsigned mode) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) return Error(Code::kFailedPrecondition, "cannot create {}: {}", path, ec.message());
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Error(Code::kFailedPrecondition, "cannot write {}: {}", tmp, strerror(errno));
+    chmod(tmp.c_str(), mode);
+    out << content;
+    if (!out.flush()) return Error(Code::kFailedPrecondition, "cannot write {}", tmp);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Error(Code::kFailedPrecondition, "cannot write {}: {}", path, ec.message());
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Code::kNotFound, "cannot read {}: {}", path, strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace aic::local

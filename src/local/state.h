@@ -1,0 +1,72 @@
+// Where a local cluster keeps its files, and the record of what `up` started
+// (<state>/cluster.json). Everything `up` creates lives under the state directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "local/process.h"
+
+namespace aic::local {
+
+constexpr const char* kKubeVersion = "v1.34.2";
+
+// Resolves defaults: --state-dir, else $AICONFORM_STATE_DIR/<name> , else
+// ~/.local/state/aiconform/<name>.
+std::string DefaultStateDir(const std::string& name);
+// --bin-dir, else $AICONFORM_BIN_DIR, else ~/.cache/aiconform/bin/v1.34.2.
+std::string DefaultBinDir();
+
+struct Layout {
+  std::string root;
+
+  std::string pki() const { return root + "/pki"; }
+  std::string logs() const { return root + "/logs"; }
+  std::string etcd_data() const { return root + "/etcd"; }
+  std::string state_file() const { return root + "/cluster.json"; }
+  std::string admin_kubeconfig() const { return root + "/kubeconfig"; }
+  std::string component_kubeconfig(const std::string& c) const {
+    return root + "/kubeconfigs/" + c + ".conf";
+  }
+  std::string log(const std::string& component) const { return logs() + "/" + component + ".log"; }
+  std::string cert(const std::string& base) const { return pki() + "/" + base + ".crt"; }
+  std::string key(const std::string& base) const { return pki() + "/" + base + ".key"; }
+};
+
+struct Ports {
+  int apiserver = 0;
+  int etcd_client = 0;
+  int etcd_peer = 0;
+  int controller_manager = 0;
+  int scheduler = 0;
+};
+
+struct ComponentRecord {
+  std::string name;
+  ProcessId process;
+  std::string version;
+};
+
+struct ClusterRecord {
+  std::string name;
+  std::string bin_dir;
+  Ports ports;
+  std::vector<ComponentRecord> components;
+
+  ComponentRecord* Find(const std::string& component);
+};
+
+// Reads <state>/cluster.json; NotFound when there is none.
+Result<ClusterRecord> LoadRecord(const Layout& layout);
+Status SaveRecord(const Layout& layout, const ClusterRecord& record);
+
+// A TCP port on 127.0.0.1 nobody listens on now; `preferred` when it is free.
+Result<int> FreePort(int preferred = 0);
+bool PortInUse(int port);
+
+// Writes `content` to `path` atomically with the given mode, creating parent directories.
+Status WriteFile(const std::string& path, const std::string& content, unsigned mode = 0644);
+Result<std::string> ReadFile(const std::string& path);
+
+}  // namespace aic::local
