@@ -1,19 +1,242 @@
-// TODO(aks): placeholder until the AKS environment lands; every command reports that the
-// target is not available yet.
+// `aiconform plan / up / down --target aks`: read the spec, pick credentials, talk to ARM.
 #include "azure/commands.h"
 
+#include <sys/stat.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "azure/arm.h"
+#include "azure/engine.h"
+#include "azure/resources.h"
+#include "azure/spec.h"
+#include "common/log.h"
 #include "common/report.h"
 
 namespace aic::azure {
+namespace {
 
-int PlanCommand(const AksCommandOptions&) {
-  return ReportError("--target aks is not implemented yet");
+using std::chrono::milliseconds;
+
+constexpr char kPlaceholderSubscription[] = "{subscriptionId}";
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
 }
-int UpCommand(const AksCommandOptions&) {
-  return ReportError("--target aks is not implemented yet");
+
+int Fail(const Status& st) {
+  int code = st.code() == Code::kInvalidArgument ? kExitUsage : kExitFailure;
+  return ReportError(st.message(), code);
 }
-int DownCommand(const AksCommandOptions&) {
-  return ReportError("--target aks is not implemented yet");
+
+struct Session {
+  AksSpec spec;
+  std::string subscription;
+  std::vector<Resource> resources;
+  std::unique_ptr<ArmClient> arm;
+  milliseconds poll{10000};
+};
+
+// Loads the spec; unless `offline`, also finds credentials and an ARM client.
+Result<Session> Open(const AksCommandOptions& o, bool offline) {
+  Session s;
+  AIC_ASSIGN_OR_RETURN(s.spec, LoadSpec(o.spec_file));
+  s.subscription =
+      !s.spec.subscription.empty() ? s.spec.subscription : Env("AZURE_SUBSCRIPTION_ID");
+  if (s.subscription.empty()) {
+    if (!offline) {
+      return Status(Code::kInvalidArgument,
+                    "no subscription: set \"subscription\" in the spec or AZURE_SUBSCRIPTION_ID");
+    }
+    s.subscription = kPlaceholderSubscription;
+  }
+  s.resources = BuildResources(s.spec, s.subscription);
+  if (offline) return s;
+
+  http::TlsOptions tls;
+  tls.ca_file = o.ca_file;
+  auto ctx = Context::WithTimeout(std::chrono::seconds(60));
+  AuthOptions auth{!o.auth.empty() ? o.auth : s.spec.auth, tls};
+  AIC_ASSIGN_OR_RETURN(auto tokens, MakeTokenSource(ctx, auth));
+  ArmOptions arm;
+  if (!o.arm_endpoint.empty()) arm.endpoint = o.arm_endpoint;
+  arm.tls = tls;
+  if (auto ms = Env("AIC_AZURE_POLL_INTERVAL_MS"); !ms.empty()) {
+    arm.poll_interval = milliseconds(std::atoi(ms.c_str()));
+    arm.retry.initial = std::min(arm.retry.initial, arm.poll_interval);
+  }
+  s.poll = arm.poll_interval;
+  AIC_ASSIGN_OR_RETURN(s.arm,
+                       ArmClient::Create(arm, std::shared_ptr<TokenSource>(std::move(tokens))));
+  return s;
+}
+
+std::string Summary(const std::vector<Change>& changes) {
+  std::map<Action, int> n;
+  for (const auto& c : changes)
+    n[c.action]++;
+  return fmt::format("{} to create, {} to update, {} to register, {} to delete, {} unchanged",
+                     n[Action::kCreate], n[Action::kUpdate], n[Action::kRegister],
+                     n[Action::kDelete], n[Action::kUnchanged]);
+}
+
+void PrintTable(const std::vector<Change>& changes) {
+  std::cout << fmt::format("{:<10} {:<55} {}\n", "ACTION", "RESOURCE", "NAME");
+  for (const auto& c : changes) {
+    std::cout << fmt::format("{:<10} {:<55} {}\n", ActionName(c.action), c.resource.type,
+                             c.resource.name);
+    for (const auto& f : c.fields)
+      std::cout << "    ~ " << f << "\n";
+  }
+  std::cout << "\nplan: " << Summary(changes) << "\n";
+}
+
+void PrintJson(const std::string& subscription, const std::vector<Change>& changes) {
+  json out = {
+      {"subscription", subscription}, {"changes", json::array()}, {"requests", json::array()}};
+  for (const auto& c : changes) {
+    out["changes"].push_back({{"key", c.resource.key},
+                              {"type", c.resource.type},
+                              {"name", c.resource.name},
+                              {"action", ActionName(c.action)},
+                              {"fields", c.fields}});
+  }
+  for (const auto& r : Requests(changes)) {
+    json req = {{"key", r.key}, {"action", r.action}, {"method", r.method}, {"path", r.path}};
+    if (!r.body.is_null()) req["body"] = r.body;
+    out["requests"].push_back(req);
+  }
+  std::cout << out.dump(2) << "\n";
+}
+
+// Progress lines on stderr, one per step start and end.
+std::function<void(const ApplyEvent&)> Progress(const std::vector<Change>& changes) {
+  auto names = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& c : changes)
+    (*names)[c.resource.key] = c.resource.name;
+  auto mu = std::make_shared<std::mutex>();
+  return [names, mu](const ApplyEvent& e) {
+    if (e.action == Action::kUnchanged) return;
+    std::lock_guard lock(*mu);
+    const std::string& name = (*names)[e.key];
+    if (e.what == "start") {
+      std::cerr << fmt::format("  ... {} {} {}\n", ActionName(e.action), e.key, name);
+    } else if (e.what == "done") {
+      std::cerr << fmt::format("  ok  {} {} {} ({:.1f}s)\n", ActionName(e.action), e.key, name,
+                               e.elapsed.count() / 1000.0);
+    } else {
+      std::cerr << fmt::format("  !!  {} {} {}: {}\n", e.what, e.key, name, log::Redact(e.message));
+    }
+  };
+}
+
+std::vector<unsigned char> Base64Decode(const std::string& in) {
+  std::vector<unsigned char> out(in.size());
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return {};
+  size_t pad = 0;
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i)
+    ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+Status WriteKubeconfig(const Context& ctx, Session& s, const std::string& requested) {
+  const Resource* cluster = nullptr;
+  for (const auto& r : s.resources) {
+    if (r.key == "cluster") cluster = &r;
+  }
+  AIC_ASSIGN_OR_RETURN(auto creds, s.arm->Post(ctx, cluster->id + "/listClusterUserCredential",
+                                               kContainerServiceApi));
+  if (!creds.contains("kubeconfigs") || creds["kubeconfigs"].empty()) {
+    return Status(Code::kInternal, "listClusterUserCredential returned no kubeconfig");
+  }
+  auto bytes = Base64Decode(creds["kubeconfigs"][0].value("value", ""));
+  std::string path = requested;
+  if (path.empty()) {
+    path = Env("HOME") + "/.aiconform/aks/" + s.spec.ClusterName() + ".kubeconfig";
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  {
+    std::ofstream out(path, std::ios::trunc | std::ios::binary);
+    if (!out) return Error(Code::kFailedPrecondition, "cannot write kubeconfig \"{}\"", path);
+    chmod(path.c_str(), 0600);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<long>(bytes.size()));
+  }
+  std::cerr << "kubeconfig: " << path << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+int PlanCommand(const AksCommandOptions& o) {
+  auto s = Open(o, o.offline);
+  if (!s.ok()) return Fail(s.status());
+  std::vector<Change> changes;
+  if (o.offline) {
+    changes = OfflinePlan(s->resources);
+  } else {
+    auto ctx = Context::WithTimeout(std::chrono::minutes(5));
+    auto planned = Plan(ctx, *s->arm, s->resources);
+    if (!planned.ok()) return Fail(planned.status());
+    changes = std::move(*planned);
+  }
+  if (o.output == "json") {
+    PrintJson(s->subscription, changes);
+  } else {
+    PrintTable(changes);
+  }
+  return kExitOk;
+}
+
+int UpCommand(const AksCommandOptions& o) {
+  auto s = Open(o, false);
+  if (!s.ok()) return Fail(s.status());
+  auto ctx = Context::WithTimeout(std::chrono::minutes(90));
+  auto changes = Plan(ctx, *s->arm, s->resources);
+  if (!changes.ok()) return Fail(changes.status());
+  std::cerr << "plan: " << Summary(*changes) << "\n";
+
+  ApplyOptions apply;
+  apply.poll_interval = s->poll;
+  apply.on_event = Progress(*changes);
+  if (Status st = Apply(ctx, *s->arm, *changes, apply); !st.ok()) return Fail(st);
+  if (Status st = WriteKubeconfig(ctx, *s, o.kubeconfig_out); !st.ok()) return Fail(st);
+  std::cerr << "up: " << s->spec.ClusterName() << " is ready\n";
+  return kExitOk;
+}
+
+int DownCommand(const AksCommandOptions& o) {
+  auto s = Open(o, false);
+  if (!s.ok()) return Fail(s.status());
+  auto ctx = Context::WithTimeout(std::chrono::minutes(60));
+  ApplyOptions apply;
+  apply.poll_interval = s->poll;
+  Status st;
+  if (o.keep_group) {
+    std::vector<Change> shown;
+    for (const auto& r : s->resources)
+      shown.push_back({r, Action::kDelete, {}});
+    apply.on_event = Progress(shown);
+    st = DeleteEach(ctx, *s->arm, s->resources, apply);
+  } else {
+    // Deleting the group deletes everything in it, the cluster's associations included.
+    const Resource& group = *std::find_if(s->resources.begin(), s->resources.end(),
+                                          [](const Resource& r) { return r.key == "group"; });
+    std::cerr << "  ... delete group " << group.name << "\n";
+    st = s->arm->Delete(ctx, group.id, group.api_version);
+  }
+  if (!st.ok()) return Fail(st);
+  std::cerr << "down: " << s->spec.ClusterName() << " deleted\n";
+  return kExitOk;
 }
 
 }  // namespace aic::azure

@@ -13,6 +13,7 @@ struct AksCommandOptions {
   std::string auth;              // "", "env", "workload-identity", "managed-identity", "cli"
   std::string kubeconfig_out;    // up: where to write the cluster's kubeconfig
   std::string arm_endpoint;      // ARM base URL; default https://management.azure.com
+  std::string ca_file;           // PEM CA bundle to trust for ARM and the authority host
 };
 
 // Each returns a process exit code (see cli::ExitCode) after printing its result.

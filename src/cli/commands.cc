@@ -35,6 +35,8 @@ std::shared_ptr<TargetFlags> AddTargetFlags(CLI::App& cmd, bool with_output) {
       ->check(CLI::IsMember({"", "env", "workload-identity", "managed-identity", "cli"}));
   cmd.add_option("--arm-endpoint", f->aks.arm_endpoint,
                  "aks: Azure Resource Manager URL (default https://management.azure.com)");
+  cmd.add_option("--ca-file", f->aks.ca_file,
+                 "aks: PEM CA certificates to trust for ARM and the authority host");
   if (with_output) {
     cmd.add_option("-o,--output", f->local.output, "table or json")
         ->check(CLI::IsMember({"table", "json"}))

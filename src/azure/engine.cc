@@ -1,0 +1,253 @@
+#include "azure/engine.h"
+
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/log.h"
+
+namespace aic::azure {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct Step {
+  std::string key;
+  std::vector<std::string> deps;
+  Action action;
+  std::function<Status(const Context&)> run;
+};
+
+// Runs steps as soon as their dependencies are done, at most `parallelism` at once.
+Status RunGraph(const Context& ctx, std::vector<Step> steps, const ApplyOptions& options) {
+  enum State { kPending, kRunning, kDone, kFailed, kSkipped };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, State> state;
+  for (const auto& s : steps)
+    state[s.key] = kPending;
+  Status first_error;
+  int running = 0;
+  std::vector<std::thread> threads;
+  auto emit = [&](const ApplyEvent& e) {
+    if (options.on_event) options.on_event(e);
+  };
+
+  std::unique_lock lock(mu);
+  for (;;) {
+    bool progressed = false;
+    for (auto& s : steps) {
+      if (state[s.key] != kPending) continue;
+      bool ready = true, blocked = false;
+      for (const auto& d : s.deps) {
+        auto it = state.find(d);
+        if (it == state.end() || it->second == kDone) continue;
+        ready = false;
+        if (it->second == kFailed || it->second == kSkipped) blocked = true;
+      }
+      if (blocked || (ready && !ctx.Check().ok())) {
+        state[s.key] = kSkipped;
+        emit({s.key, "skipped", s.action, milliseconds(0), "a dependency failed"});
+        progressed = true;
+        continue;
+      }
+      if (!ready || running >= options.parallelism) continue;
+      state[s.key] = kRunning;
+      ++running;
+      progressed = true;
+      threads.emplace_back([&, step = &s] {
+        auto start = Clock::now();
+        if (step->action != Action::kUnchanged) {
+          emit({step->key, "start", step->action, milliseconds(0), ""});
+        }
+        Status st = step->run(ctx);
+        auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+        emit({step->key, st.ok() ? "done" : "failed", step->action, took, st.message()});
+        std::lock_guard inner(mu);
+        state[step->key] = st.ok() ? kDone : kFailed;
+        if (!st.ok() && first_error.ok()) first_error = st;
+        --running;
+        cv.notify_all();
+      });
+    }
+    if (progressed) continue;
+    if (running == 0) break;
+    cv.wait(lock);
+  }
+  lock.unlock();
+  for (auto& t : threads)
+    t.join();
+  return first_error;
+}
+
+// Polls `id` until `field` of its properties reads `want`.
+Status WaitForState(const Context& ctx, ArmClient& arm, const Resource& r, const char* field,
+                    const char* want, milliseconds poll) {
+  for (;;) {
+    AIC_ASSIGN_OR_RETURN(auto got, arm.Get(ctx, r.id, r.api_version));
+    std::string state;
+    if (got && got->is_object()) {
+      const json& props = got->contains("properties") ? (*got)["properties"] : *got;
+      state = props.value(field, "");
+    }
+    if (state == want) return Status::Ok();
+    log::Get("azure")->debug("{}: {} is {}, waiting for {}", r.key, field, state, want);
+    AIC_RETURN_IF_ERROR(ctx.Sleep(poll));
+  }
+}
+
+Status RunChange(const Context& ctx, ArmClient& arm, const Change& c, milliseconds poll) {
+  const Resource& r = c.resource;
+  switch (c.action) {
+    case Action::kUnchanged:
+      return Status::Ok();
+    case Action::kDelete:
+      return arm.Delete(ctx, r.id, r.api_version);
+    case Action::kRegister: {
+      AIC_RETURN_IF_ERROR(arm.Post(ctx, r.id + "/register", r.api_version).status());
+      if (r.kind == ResourceKind::kFeature)
+        return WaitForState(ctx, arm, r, "state", "Registered", poll);
+      // The provider answers with itself; registrationState is top-level there.
+      return WaitForState(ctx, arm, r, "registrationState", "Registered", poll);
+    }
+    case Action::kCreate:
+    case Action::kUpdate:
+      return arm.Put(ctx, r.id, r.api_version, r.body).status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char* ActionName(Action a) {
+  switch (a) {
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kUnchanged:
+      return "unchanged";
+    case Action::kDelete:
+      return "delete";
+    case Action::kRegister:
+      return "register";
+  }
+  return "?";
+}
+
+std::vector<Change> OfflinePlan(const std::vector<Resource>& resources) {
+  std::vector<Change> out;
+  for (const auto& r : resources) {
+    out.push_back({r, r.kind == ResourceKind::kArm ? Action::kCreate : Action::kRegister, {}});
+  }
+  return out;
+}
+
+Result<std::vector<Change>> Plan(const Context& ctx, ArmClient& arm,
+                                 const std::vector<Resource>& resources) {
+  // Every read is independent: issue them together.
+  std::vector<std::future<Result<std::optional<json>>>> reads;
+  for (const auto& r : resources) {
+    reads.push_back(std::async(std::launch::async,
+                               [&ctx, &arm, &r] { return arm.Get(ctx, r.id, r.api_version); }));
+  }
+  std::vector<Change> out;
+  bool any_feature_registers = false;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    auto got = reads[i].get();
+    if (!got.ok()) return got.status().Prefixed(fmt::format("reading {}", r.key));
+    Change c{r, Action::kUnchanged, {}};
+    const std::optional<json>& actual = *got;
+    if (r.kind == ResourceKind::kFeature) {
+      bool registered = actual && (*actual)["properties"].value("state", "") == "Registered";
+      c.action = registered ? Action::kUnchanged : Action::kRegister;
+      any_feature_registers |= !registered;
+    } else if (r.kind == ResourceKind::kProvider) {
+      bool registered = actual && actual->value("registrationState", "") == "Registered";
+      c.action = registered && !any_feature_registers ? Action::kUnchanged : Action::kRegister;
+    } else if (!actual) {
+      c.action = Action::kCreate;
+    } else {
+      c.fields = DiffFields(r.body, *actual, r.drift_ok);
+      c.action = c.fields.empty() ? Action::kUnchanged : Action::kUpdate;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<PlannedRequest> Requests(const std::vector<Change>& changes) {
+  std::vector<PlannedRequest> out;
+  for (const auto& c : changes) {
+    const Resource& r = c.resource;
+    std::string q = "?api-version=" + r.api_version;
+    switch (c.action) {
+      case Action::kUnchanged:
+        break;
+      case Action::kRegister:
+        out.push_back({r.key, ActionName(c.action), "POST", r.id + "/register" + q, json()});
+        break;
+      case Action::kDelete:
+        out.push_back({r.key, ActionName(c.action), "DELETE", r.id + q, json()});
+        break;
+      case Action::kCreate:
+      case Action::kUpdate:
+        out.push_back({r.key, ActionName(c.action), "PUT", r.id + q, r.body});
+        break;
+    }
+  }
+  return out;
+}
+
+Status Apply(const Context& ctx, ArmClient& arm, const std::vector<Change>& changes,
+             const ApplyOptions& options) {
+  std::vector<Step> steps;
+  milliseconds poll = options.poll_interval;
+  for (const auto& c : changes) {
+    steps.push_back(
+        {c.resource.key, c.resource.deps, c.action,
+         [&arm, &c, poll](const Context& ctx) { return RunChange(ctx, arm, c, poll); }});
+  }
+  return RunGraph(ctx, std::move(steps), options);
+}
+
+Status DeleteEach(const Context& ctx, ArmClient& arm, const std::vector<Resource>& resources,
+                  const ApplyOptions& options) {
+  // A resource goes once everything that depends on it is gone.
+  std::map<std::string, std::vector<std::string>> dependents;
+  for (const auto& r : resources) {
+    for (const auto& d : r.deps)
+      dependents[d].push_back(r.key);
+  }
+  std::vector<Step> steps;
+  for (const auto& r : resources) {
+    if (r.kind != ResourceKind::kArm || r.key == "group") continue;
+    steps.push_back({r.key, dependents[r.key], Action::kDelete, [&arm, &r](const Context& ctx) {
+                       return arm.Delete(ctx, r.id, r.api_version);
+                     }});
+  }
+  return RunGraph(ctx, std::move(steps), options);
+}
+
+milliseconds CriticalPath(const std::vector<Change>& changes,
+                          const std::function<milliseconds(const std::string&)>& duration) {
+  std::map<std::string, milliseconds> finish;
+  milliseconds longest{0};
+  // Changes come in dependency order, so each dependency's finish time is known.
+  for (const auto& c : changes) {
+    milliseconds start{0};
+    for (const auto& d : c.resource.deps)
+      start = std::max(start, finish[d]);
+    milliseconds own = c.action == Action::kUnchanged ? milliseconds(0) : duration(c.resource.key);
+    finish[c.resource.key] = start + own;
+    longest = std::max(longest, start + own);
+  }
+  return longest;
+}
+
+}  // namespace aic::azure
