@@ -1,0 +1,76 @@
+#include "kube/errors.h"
+
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace aic::kube {
+namespace {
+
+Code CodeFor(int http_status, const std::string& reason) {
+  switch (http_status) {
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 409:
+      return reason == "AlreadyExists" ? Code::kAlreadyExists : Code::kConflict;
+    case 410:
+      return Code::kGone;
+    case 422:
+      return Code::kUnprocessable;
+    case 429:
+      return Code::kTooManyRequests;
+    default:
+      break;
+  }
+  if (reason == "Expired" || reason == "Gone") return Code::kGone;
+  if (http_status >= 500 && http_status <= 599) return Code::kUnavailable;
+  return Code::kInternal;
+}
+
+}  // namespace
+
+Status StatusFromObject(std::string_view what, int code, const std::string& reason,
+                        const std::string& message) {
+  std::string text = message.empty() ? fmt::format("{}: HTTP {} {}", what, code, reason)
+                                     : fmt::format("{}: {}", what, message);
+  Status status(CodeFor(code, reason), std::move(text));
+  status.WithHttp(code, reason);
+  return status;
+}
+
+Status StatusFromHttp(int http_status, std::string_view body, std::string_view retry_after,
+                      std::string_view what) {
+  std::string reason, message;
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_discarded() && doc.is_object() && doc.value("kind", "") == "Status") {
+    reason = doc.value("reason", "");
+    message = doc.value("message", "");
+  } else if (!body.empty() && body.size() < 200 && body.find('{') == std::string_view::npos) {
+    message = std::string(body);  // a plain-text answer from a proxy or the server
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+      message.pop_back();
+    }
+  }
+  Status status = StatusFromObject(what, http_status, reason, message);
+  int seconds = retry_after.empty() ? 0 : std::atoi(std::string(retry_after).c_str());
+  if (seconds > 0) status.WithRetryAfter(seconds);
+  return status;
+}
+
+bool IsRetryable(const Status& status) {
+  switch (status.code()) {
+    case Code::kTooManyRequests:
+    case Code::kUnavailable:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace aic::kube

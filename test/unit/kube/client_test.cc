@@ -1,0 +1,187 @@
+// The client against a scripted server: what goes over the wire, retries, deadlines and
+// credentials.
+#include "kube/client.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "unit/kube/fake_server.h"
+#include "unit/kube/temp_dir.h"
+
+namespace aic::kube {
+namespace {
+
+using testing::FakeServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const ResourceInfo kConfigMaps{"", "v1", "configmaps", "ConfigMap", true};
+
+std::unique_ptr<Client> ClientFor(const FakeServer& server, const std::string& token = "t0k3n") {
+  RestConfig rc;
+  rc.context = "test";
+  rc.server = server.url();
+  rc.token = token;
+  ClientOptions options;
+  options.backoff.initial = std::chrono::milliseconds(10);
+  options.backoff.max = std::chrono::milliseconds(3000);
+  return std::move(Client::Create(rc, options)).value();
+}
+
+std::string NotFoundBody() {
+  return R"({"kind":"Status","status":"Failure","reason":"NotFound","code":404,)"
+         R"("message":"configmaps \"x\" not found"})";
+}
+
+TEST(Client, GetSendsTokenAndMapsNotFound) {
+  FakeServer server;
+  server.Reply(404, NotFoundBody());
+  auto got = ClientFor(server)->Get(Context(), kConfigMaps, "", "x");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kNotFound);
+  EXPECT_EQ(got.status().message(),
+            "get configmaps \"x\" in namespace \"default\": "
+            "configmaps \"x\" not found");
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].target, "/api/v1/namespaces/default/configmaps/x");
+  EXPECT_THAT(server.requests()[0].head, HasSubstr("Authorization: Bearer t0k3n"));
+  EXPECT_THAT(got.status().message(), Not(HasSubstr("t0k3n")));
+}
+
+TEST(Client, ApplySendsApplyPatch) {
+  FakeServer server;
+  server.Reply(200, R"({"kind":"ConfigMap","metadata":{"name":"x"}})");
+  json cm = {{"metadata", {{"name", "x"}, {"namespace", "team"}}}, {"data", {{"k", "v"}}}};
+  auto applied = ClientFor(server)->Apply(Context(), kConfigMaps, "", cm, "aic-test", true);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  auto requests = server.requests();
+  const auto& r = requests.at(0);
+  EXPECT_EQ(r.method, "PATCH");
+  EXPECT_EQ(r.target, "/api/v1/namespaces/team/configmaps/x?fieldManager=aic-test&force=true");
+  EXPECT_THAT(r.head, HasSubstr("Content-Type: application/apply-patch+yaml"));
+  EXPECT_EQ(json::parse(r.body)["kind"], "ConfigMap");
+}
+
+TEST(Client, DeleteSendsOptionsBody) {
+  FakeServer server;
+  server.Reply(200, R"({"kind":"Status","status":"Success"})");
+  DeleteOptions o;
+  o.propagation_policy = "Background";
+  o.precondition_uid = "u1";
+  ASSERT_TRUE(ClientFor(server)->Delete(Context(), kConfigMaps, "a", "x", o).ok());
+  auto requests = server.requests();
+  const auto& r = requests.at(0);
+  EXPECT_EQ(r.method, "DELETE");
+  EXPECT_EQ(json::parse(r.body)["preconditions"]["uid"], "u1");
+}
+
+TEST(Client, RetriesTooManyRequestsHonouringRetryAfter) {
+  FakeServer server;
+  server.Reply(429, R"({"kind":"Status","reason":"TooManyRequests","code":429})",
+               "Retry-After: 1\r\n");
+  server.Reply(503, "");
+  server.Reply(200, R"({"kind":"ConfigMapList","items":[]})");
+  auto start = Clock::now();
+  auto list =
+      ClientFor(server)->List(Context::WithTimeout(std::chrono::seconds(10)), kConfigMaps, "a");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(950));
+}
+
+TEST(Client, GivesUpWhenRetryAfterExceedsDeadline) {
+  FakeServer server;
+  server.Reply(429, R"({"kind":"Status","reason":"TooManyRequests","code":429})",
+               "Retry-After: 3\r\n");
+  auto start = Clock::now();
+  auto got =
+      ClientFor(server)->Get(Context::WithTimeout(std::chrono::seconds(1)), kConfigMaps, "a", "x");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kTooManyRequests);
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(900));
+}
+
+TEST(Client, DoesNotRetryConflicts) {
+  FakeServer server;
+  server.Reply(409, R"({"kind":"Status","reason":"AlreadyExists","code":409,"message":"exists"})");
+  auto made =
+      ClientFor(server)->Create(Context(), kConfigMaps, "a", {{"metadata", {{"name", "x"}}}});
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(Client, UnreachableServerNamesHost) {
+  RestConfig rc;
+  rc.server = "http://127.0.0.1:1";
+  auto client = std::move(Client::Create(rc)).value();
+  auto got =
+      client->Get(Context::WithTimeout(std::chrono::milliseconds(500)), kConfigMaps, "a", "x");
+  ASSERT_FALSE(got.ok());
+  EXPECT_THAT(got.status().message(), HasSubstr("127.0.0.1:1"));
+}
+
+TEST(Client, ExecCredentialIsRefreshedAfterUnauthorized) {
+  testing::TempDir dir;
+  std::string script = "#!/bin/sh\nn=$(cat " + dir.path() + "/n 2>/dev/null || echo 0)\n" +
+                       "n=$((n+1)); echo $n > " + dir.path() + "/n\n" +
+                       "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                       "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok'$n'\"}}'\n";
+  RestConfig rc;
+  FakeServer server;
+  rc.server = server.url();
+  rc.exec = ExecConfig{"client.authentication.k8s.io/v1",
+                       dir.Write("p.sh", script, 0755),
+                       {},
+                       {},
+                       false,
+                       "",
+                       "test"};
+  server.Reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})");
+  server.Reply(200, R"({"kind":"ConfigMap"})");
+  auto client = std::move(Client::Create(rc)).value();
+  ASSERT_TRUE(client->Get(Context(), kConfigMaps, "a", "x").ok());
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_THAT(reqs[0].head, HasSubstr("Bearer tok1"));
+  EXPECT_THAT(reqs[1].head, HasSubstr("Bearer tok2"));
+}
+
+TEST(Client, WatchParsesEventsAndStopsOnHandler) {
+  FakeServer server;
+  server.Reply(200,
+               "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\","
+               "\"resourceVersion\":\"5\"}}}\n{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":"
+               "{\"resourceVersion\":\"9\"}}}\n{\"type\":\"MODIFIED\",\"object\":{}}\n");
+  std::vector<WatchEvent::Type> types;
+  bool stopped = false;
+  std::string rv;
+  WatchOptions o;
+  o.resource_version = "1";
+  Status s = ClientFor(server)->WatchOnce(
+      Context(), kConfigMaps, "a", o,
+      [&](const WatchEvent& e) {
+        types.push_back(e.type);
+        return types.size() < 2;
+      },
+      &stopped, &rv);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(rv, "9");
+  EXPECT_EQ(types, (std::vector{WatchEvent::Type::kAdded, WatchEvent::Type::kBookmark}));
+  EXPECT_EQ(server.requests()[0].target,
+            "/api/v1/namespaces/a/configmaps?watch=1&resourceVersion=1&allowWatchBookmarks=true");
+}
+
+TEST(Client, WatchErrorEventExpiredIsGone) {
+  FakeServer server;
+  server.Reply(200,
+               "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+               "\"reason\":\"Expired\",\"message\":\"too old resource version\"}}\n");
+  Status s = ClientFor(server)->Watch(Context(), kConfigMaps, "a", WatchOptions(),
+                                      [](const WatchEvent&) { return true; });
+  EXPECT_EQ(s.code(), Code::kGone);
+}
+
+}  // namespace
+}  // namespace aic::kube
