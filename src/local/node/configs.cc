@@ -61,6 +61,8 @@ disabled_plugins = ["io.containerd.nri.v1.nri"]
     bin_dirs = [{cni_bin}]
     conf_dir = {cni_conf}
     max_conf_num = 1
+    # containerd brings up lo itself instead of caching a loopback result under /var/lib/cni.
+    use_internal_loopback = true
 )",
       fmt::arg("name", spec.name), fmt::arg("root", Quote(p.root)),
       fmt::arg("state", Quote(p.state)), fmt::arg("temp", Quote(p.state + "/tmp")),

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
@@ -56,14 +57,29 @@ bool Under(const std::string& path, const std::string& dir) {
   return path.size() > dir.size() && path.starts_with(dir) && path[dir.size()] == '/';
 }
 
-// Processes that belong to the node: in its network namespace, rooted in a container rootfs
-// under its directory, or started with its directory on the command line (containerd, shims).
+// True when one of the process's cgroups (a /proc/<pid>/cgroup line "id:controllers:path") is
+// the node's cgroup root or below it.
+bool InCgroup(const std::string& proc_cgroup, const std::string& parent) {
+  std::istringstream lines(proc_cgroup);
+  for (std::string line; std::getline(lines, line);) {
+    size_t colon = line.find(':', line.find(':') + 1);
+    if (colon == std::string::npos) continue;
+    std::string path = line.substr(colon + 1);
+    if (path == parent || Under(path, parent)) return true;
+  }
+  return false;
+}
+
+// Processes that belong to the node: in its network namespace, in its cgroup root (pods), or
+// started with its directory on the command line (containerd, shims). Container processes live
+// in their own mount namespaces, so their root directory does not reveal them.
 std::vector<NodeProcess> NodeProcesses(const NodeSpec& spec) {
   std::string netns_link;
   struct stat st {};
   if (stat(NetnsPath(spec).c_str(), &st) == 0) {
     netns_link = fmt::format("net:[{}]", st.st_ino);
   }
+  const std::string cgroup_parent = CgroupParent(spec);
   std::vector<NodeProcess> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
@@ -72,13 +88,13 @@ std::vector<NodeProcess> NodeProcesses(const NodeSpec& spec) {
     pid_t pid = std::stoi(name);
     if (pid == getpid()) continue;
     std::string cmdline = ReadText(entry.path() / "cmdline");
-    if (cmdline.empty()) continue;  // kernel thread or gone
+    if (cmdline.empty()) continue;  // kernel thread, zombie or gone
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    std::error_code e1, e2;
-    std::string net = fs::read_symlink(entry.path() / "ns/net", e1).string();
-    std::string root = fs::read_symlink(entry.path() / "root", e2).string();
-    bool mine = (!netns_link.empty() && net == netns_link) || Under(root, spec.dir) ||
-                cmdline.find(spec.dir + "/") != std::string::npos;
+    std::error_code e;
+    std::string net = fs::read_symlink(entry.path() / "ns/net", e).string();
+    bool mine = (!netns_link.empty() && net == netns_link) ||
+                cmdline.find(spec.dir + "/") != std::string::npos ||
+                InCgroup(ReadText(entry.path() / "cgroup"), cgroup_parent);
     if (mine) found.push_back({pid, cmdline.substr(0, 120)});
   }
   return found;
@@ -248,6 +264,12 @@ Status StopNode(const Context& ctx, const NodeSpec& spec, bool purge) {
   for (const auto& dir : NodeCgroups(spec))
     rmdir(dir.c_str());
   AIC_RETURN_IF_ERROR(DeleteNodeNetwork(ctx, spec));
+  // Machine-wide directories the shims and libcni create; removed only when no one else uses
+  // them (rmdir fails on a non-empty directory).
+  for (const char* dir :
+       {"/run/containerd/s", "/run/containerd", "/var/lib/cni/results", "/var/lib/cni"}) {
+    rmdir(dir);
+  }
 
   // Runtime state and IP allocations describe processes that no longer exist.
   fs::remove_all(p.state, ec);
