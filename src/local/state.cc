@@ -90,6 +90,10 @@ Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
 
 bool PortInUse(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Like the Go servers we start, ignore connections lingering in TIME_WAIT: only a socket
+  // bound to the port makes it unusable.
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

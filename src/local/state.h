@@ -63,6 +63,7 @@ Status SaveRecord(const Layout& layout, const ClusterRecord& record);
 
 // A TCP port on 127.0.0.1 nobody listens on now; `preferred` when it is free.
 Result<int> FreePort(int preferred = 0);
+// True when a socket is bound to the port on 127.0.0.1 (TIME_WAIT leftovers do not count).
 bool PortInUse(int port);
 
 // Writes `content` to `path` atomically with the given mode, creating parent directories.
