@@ -243,7 +243,20 @@ Status ArmClient::WaitForOperation(const Context& ctx, const ArmResponse& first,
 
 Result<json> ArmClient::Put(const Context& ctx, const std::string& id,
                             const std::string& api_version, const json& body) {
-  AIC_ASSIGN_OR_RETURN(auto first, Call(ctx, "PUT", id, api_version, &body));
+  // A 409 "operation in progress" (for example our own earlier PUT, whose answer a dropped
+  // connection swallowed) is waited out, then the PUT is sent again.
+  Result<ArmResponse> sent = Status(Code::kInternal, "not sent");
+  for (int attempt = 1; attempt <= 5; ++attempt) {
+    sent = Call(ctx, "PUT", id, api_version, &body);
+    const Status& st = sent.status();
+    bool busy = st.code() == Code::kConflict && (st.reason() == "OperationNotAllowed" ||
+                                                 st.reason() == "AnotherOperationInProgress");
+    if (!busy) break;
+    log::Get("azure")->info("{}: another operation is in progress; waiting for it", id);
+    AIC_RETURN_IF_ERROR(WaitForTerminalState(ctx, id, api_version));
+  }
+  if (!sent.ok()) return sent.status();
+  ArmResponse first = std::move(*sent);
   AIC_RETURN_IF_ERROR(WaitForOperation(ctx, first, id, api_version, false));
   if (first.Header("Azure-AsyncOperation").empty() && first.Header("Location").empty() &&
       first.body.is_object() && first.body.contains("properties") &&
@@ -253,6 +266,18 @@ Result<json> ArmClient::Put(const Context& ctx, const std::string& id,
   AIC_ASSIGN_OR_RETURN(auto after, Get(ctx, id, api_version));
   if (!after) return Error(Code::kInternal, "{}: gone right after it was created", id);
   return *after;
+}
+
+Status ArmClient::WaitForTerminalState(const Context& ctx, const std::string& id,
+                                       const std::string& api_version) {
+  for (;;) {
+    AIC_ASSIGN_OR_RETURN(auto got, Get(ctx, id, api_version));
+    if (!got || !got->is_object() || !got->contains("properties")) return Status::Ok();
+    if (Terminal((*got)["properties"].value("provisioningState", "Succeeded"))) {
+      return Status::Ok();
+    }
+    AIC_RETURN_IF_ERROR(ctx.Sleep(options_.poll_interval));
+  }
 }
 
 Status ArmClient::Delete(const Context& ctx, const std::string& id,

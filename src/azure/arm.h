@@ -75,6 +75,8 @@ class ArmClient {
                            const std::string& body);
   Status WaitForOperation(const Context& ctx, const ArmResponse& first, const std::string& id,
                           const std::string& api_version, bool is_delete);
+  Status WaitForTerminalState(const Context& ctx, const std::string& id,
+                              const std::string& api_version);
   std::chrono::milliseconds PollDelay(const ArmResponse& r) const;
 
   ArmOptions options_;

@@ -136,7 +136,9 @@ class ClientCredentialSource : public TokenSource {
                         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
       form.emplace_back("client_assertion", assertion);
     }
-    AIC_ASSIGN_OR_RETURN(auto client, http::Client::Create({tls_, "", true, {}}));
+    http::ClientOptions opts;
+    opts.tls = tls_;
+    AIC_ASSIGN_OR_RETURN(auto client, http::Client::Create(opts));
     http::Request req{"POST",
                       url,
                       {{"Content-Type", "application/x-www-form-urlencoded"}},

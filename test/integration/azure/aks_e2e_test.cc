@@ -1,0 +1,331 @@
+// `aiconform plan / up / down --target aks` end to end against the ARM emulator.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "emulator_process.h"
+
+namespace aic::azure::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+const char kExample[] = AIC_SOURCE_DIR "/examples/aks-ai-conformant.yaml";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+class AksEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto emu = EmulatorProcess::Start(0.02);
+    ASSERT_TRUE(emu.ok()) << emu.status().message();
+    emu_ = std::move(*emu);
+    env_ = emu_->SecretEnv();
+    spec_ = emu_->dir() + "/env.yaml";
+    fs::copy_file(kExample, spec_);
+    kubeconfig_ = emu_->dir() + "/kubeconfig";
+  }
+
+  CliResult Aiconform(const std::string& verb, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        verb,        "--target",     "aks", "-f", spec_, "--arm-endpoint", emu_->endpoint(),
+        "--ca-file", emu_->ca_file()};
+    if (verb == "up") {
+      args.push_back("--kubeconfig-out");
+      args.push_back(kubeconfig_);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCli(args, env_);
+  }
+
+  json State() {
+    auto s = emu_->State();
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? *s : json();
+  }
+
+  // Replaces the first occurrence of `from` in the spec.
+  void EditSpec(const std::string& from, const std::string& to) {
+    std::string text = Slurp(spec_);
+    auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    std::ofstream(spec_) << text;
+  }
+
+  std::unique_ptr<EmulatorProcess> emu_;
+  std::map<std::string, std::string> env_;
+  std::string spec_, kubeconfig_;
+};
+
+TEST_F(AksEndToEnd, UpFromNothingCreatesEveryResourceAndWritesAKubeconfig) {
+  auto up = Aiconform("up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+
+  json state = State();
+  EXPECT_EQ(state["resources"].size(), 10u) << state["resources"].dump(1);
+  for (const auto& [id, r] : state["resources"].items()) {
+    EXPECT_EQ(r["provisioningState"], "Succeeded") << id;
+  }
+  for (const auto& [id, s] : state["features"].items())
+    EXPECT_EQ(s, "Registered") << id;
+  EXPECT_THAT(state["writes"].dump(), HasSubstr("Microsoft.ContainerService/register"));
+  EXPECT_THAT(Slurp(kubeconfig_), HasSubstr("current-context: aks-ai-conformant-dev"));
+  EXPECT_EQ(fs::status(kubeconfig_).permissions() & fs::perms::others_read, fs::perms::none);
+}
+
+TEST_F(AksEndToEnd, PlanAfterUpShowsNoChangeAndUpAgainSendsNoWrite) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  size_t writes = State()["writes"].size();
+
+  auto plan = Aiconform("plan", {"-o", "json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  json p = json::parse(plan.out);
+  EXPECT_TRUE(p["requests"].empty()) << p["requests"].dump(1);
+  for (const auto& c : p["changes"])
+    EXPECT_EQ(c["action"], "unchanged") << c.dump();
+
+  auto again = Aiconform("up");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(State()["writes"].size(), writes) << State()["writes"].dump(1);
+}
+
+TEST_F(AksEndToEnd, ChangedAcceleratorPoolSizeUpdatesOnlyThatPool) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  size_t writes = State()["writes"].size();
+  EditSpec("vmSize: Standard_D4s_v3", "vmSize: Standard_D8s_v3");
+
+  auto plan = Aiconform("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("properties/vmSize: \"Standard_D4s_v3\" -> \"Standard_D8s_v3\""));
+  EXPECT_THAT(plan.out, HasSubstr("0 to create, 1 to update"));
+
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  json w = State()["writes"];
+  ASSERT_EQ(w.size(), writes + 1) << w.dump(1);
+  EXPECT_THAT(w.back().get<std::string>(), HasSubstr("PUT "));
+  EXPECT_THAT(w.back().get<std::string>(), HasSubstr("/agentPools/gpunp"));
+}
+
+TEST_F(AksEndToEnd, DownDeletesTheResourceGroup) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  auto down = Aiconform("down");
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  EXPECT_TRUE(State()["resources"].empty()) << State()["resources"].dump(1);
+  // Features stay registered: aiconform unregisters nothing.
+  EXPECT_THAT(State()["writes"].dump(), Not(HasSubstr("unregister")));
+}
+
+TEST_F(AksEndToEnd, DownKeepGroupDeletesEachResourceInReverseOrder) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  auto down = Aiconform("down", {"--keep-group"});
+  ASSERT_EQ(down.exit_code, 0) << down.err;
+  json state = State();
+  ASSERT_EQ(state["resources"].size(), 1u) << state["resources"].dump(1);
+  EXPECT_THAT(state["resources"].begin().key(),
+              HasSubstr("/resourceGroups/aks-ai-conformant-dev-rg"));
+  // The cluster goes only after everything that points at it.
+  std::vector<std::string> deletes;
+  for (const auto& w : state["writes"]) {
+    if (w.get<std::string>().rfind("DELETE", 0) == 0) deletes.push_back(w);
+  }
+  auto pos = [&](const std::string& what) {
+    for (size_t i = 0; i < deletes.size(); ++i) {
+      if (deletes[i].find(what) != std::string::npos) return i;
+    }
+    return deletes.size();
+  };
+  EXPECT_LT(pos("prometheusRuleGroups"), pos("managedClusters/aks-ai-conformant-dev?"));
+  EXPECT_LT(pos("configurationAccessEndpoint"), pos("dataCollectionEndpoints"));
+  EXPECT_LT(pos("agentPools"), deletes.size());
+}
+
+TEST_F(AksEndToEnd, UpUnderInjectedFaultsCreatesEachResourceExactlyOnce) {
+  ASSERT_TRUE(
+      emu_
+          ->SetFaults(json::array({
+              {{"match", "/managedClusters/"},
+               {"method", "PUT"},
+               {"kind", "429"},
+               {"count", 1},
+               {"retry_after", 1}},
+              {{"match", "/dataCollectionRules/"},
+               {"method", "PUT"},
+               {"kind", "500"},
+               {"count", 2}},
+              {{"match", "/prometheusRuleGroups/"},
+               {"method", "PUT"},
+               {"kind", "drop"},
+               {"count", 1}},
+              {{"match", "/accounts/"}, {"method", "PUT"}, {"kind", "drop_after"}, {"count", 1}},
+              {{"match", "/operations/"}, {"method", "GET"}, {"kind", "500"}, {"count", 2}},
+              {{"match", "/agentPools/"},
+               {"method", "PUT"},
+               {"kind", "slow"},
+               {"factor", 3},
+               {"count", 1}},
+          }))
+          .ok());
+  auto up = Aiconform("up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  json state = State();
+  EXPECT_EQ(state["resources"].size(), 10u);
+  ASSERT_EQ(state["creates"].size(), 10u) << state["creates"].dump(1);
+  for (const auto& [id, n] : state["creates"].items())
+    EXPECT_EQ(n, 1) << id;
+  std::string requests = state["requests"].dump();
+  EXPECT_THAT(requests, HasSubstr("dataCollectionRules"));
+}
+
+TEST_F(AksEndToEnd, ArmErrorsReachTheUserWithCodeAndMessage) {
+  EditSpec("kubernetesVersion: 1.34.2", "kubernetesVersion: 1.34.2");
+  ASSERT_TRUE(emu_->SetFaults(json::array({{{"match", "/managedClusters/"},
+                                            {"method", "PUT"},
+                                            {"kind", "500"},
+                                            {"count", 100}}}))
+                  .ok());
+  env_["AIC_AZURE_POLL_INTERVAL_MS"] = "5";
+  auto up = Aiconform("up");
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_THAT(up.err, HasSubstr("aiconform: error: PUT"));
+  EXPECT_THAT(up.err, HasSubstr("InternalServerError: injected"));
+  // What did not depend on the cluster was still created.
+  EXPECT_THAT(State()["resources"].dump(), HasSubstr("dataCollectionRules"));
+}
+
+TEST_F(AksEndToEnd, BadSpecsAreRejectedWithPositionsAndAllowedValues) {
+  EditSpec("name: gpunp", "name: GPU_pool");
+  EditSpec("kubernetesVersion: 1.34.2", "kubernetesVersion: 1.29.0");
+  auto plan = Aiconform("plan", {"--offline"});
+  EXPECT_EQ(plan.exit_code, 2);
+  EXPECT_THAT(plan.err, HasSubstr(spec_ + ":"));
+  EXPECT_THAT(plan.err, HasSubstr("^[a-z][a-z0-9]{0,11}$"));
+  EXPECT_THAT(plan.err, HasSubstr("1.34 or later"));
+  EXPECT_TRUE(State()["requests"].empty()) << "a bad spec must not reach ARM";
+}
+
+TEST_F(AksEndToEnd, OfflinePlanNeedsNoCredentialsAndPrintsExactRequests) {
+  auto plan = RunCli({"plan", "--target", "aks", "-f", spec_, "--offline", "-o", "json"}, {});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  json p = json::parse(plan.out);
+  ASSERT_EQ(p["requests"].size(), 12u);
+  const json& cluster = p["requests"][3];
+  EXPECT_EQ(cluster["method"], "PUT");
+  EXPECT_THAT(cluster["path"].get<std::string>(), HasSubstr("?api-version=2026-02-01"));
+  EXPECT_EQ(cluster["body"]["properties"]["ingressProfile"]["gatewayAPI"]["installation"],
+            "Standard");
+  EXPECT_EQ(cluster["body"]["properties"]["azureMonitorProfile"]["metrics"]["kubeStateMetrics"]
+                   ["metricLabelsAllowlist"],
+            "namespaces=[kubernetes.io/metadata.name],pods=[app,app.kubernetes.io/name]");
+  // Every body the plan prints is accepted by the emulator's contract checks.
+  ASSERT_EQ(
+      emu_->Request(
+              "PUT",
+              "/subscriptions/s/resourceGroups/aks-ai-conformant-dev-rg?api-version=2024-11-01",
+              p["requests"][2]["body"].dump())
+          ->first,
+      201);
+  auto put = emu_->Request("PUT",
+                           std::regex_replace(cluster["path"].get<std::string>(),
+                                              std::regex("\\{subscriptionId\\}"), "s"),
+                           cluster["body"].dump());
+  EXPECT_EQ(put->first, 201) << put->second.dump();
+}
+
+TEST_F(AksEndToEnd, EmulatorRejectsWhatTheApiDoesNotHave) {
+  const std::string rg = "/subscriptions/s/resourceGroups/rg";
+  ASSERT_EQ(
+      emu_->Request("PUT", rg + "?api-version=2024-11-01", R"({"location":"centralus"})")->first,
+      201);
+  const std::string mc =
+      rg + "/providers/Microsoft.ContainerService/managedClusters/c?api-version=";
+  // The proof of concept's property.
+  auto poc = emu_->Request(
+      "PUT", mc + "2026-02-01",
+      R"({"location":"centralus","properties":{"networkProfile":{"gatewayAPIEnabled":true}}})");
+  EXPECT_EQ(poc->first, 400);
+  EXPECT_THAT(poc->second.dump(), HasSubstr("gatewayAPIEnabled"));
+  // A read-only field, a bad enum, an old API version, and an allow-list not in the API format.
+  EXPECT_EQ(emu_->Request("PUT", mc + "2026-02-01",
+                          R"({"location":"x","properties":{"provisioningState":"Succeeded"}})")
+                ->first,
+            400);
+  EXPECT_EQ(emu_->Request("PUT", mc + "2026-02-01",
+                          R"({"location":"x","properties":{"ingressProfile":{"gatewayAPI":)"
+                          R"({"installation":"Enabled"}}}})")
+                ->first,
+            400);
+  EXPECT_EQ(emu_->Request("PUT", mc + "2024-05-01", R"({"location":"x"})")->first, 400);
+  EXPECT_EQ(emu_->Request("PUT", mc + "2026-02-01",
+                          R"({"location":"x","properties":{"azureMonitorProfile":{"metrics":)"
+                          R"({"enabled":true,"kubeStateMetrics":{"metricLabelsAllowlist":)"
+                          R"("pods:app"}}}}})")
+                ->first,
+            400);
+  EXPECT_EQ(emu_->Request("GET", mc + "2026-02-01", "", false)->first, 401);
+}
+
+TEST_F(AksEndToEnd, NoTokenOrSecretAppearsInAnyLog) {
+  std::string log_file = emu_->dir() + "/aiconform.log";
+  auto up = RunCli({"--log-level", "trace", "--log-file", log_file, "up", "--target", "aks", "-f",
+                    spec_, "--arm-endpoint", emu_->endpoint(), "--ca-file", emu_->ca_file(),
+                    "--kubeconfig-out", kubeconfig_},
+                   env_);
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  std::string all = up.out + up.err + Slurp(log_file);
+  EXPECT_THAT(all, HasSubstr("client-request-id")) << "the log must show requests";
+  EXPECT_THAT(all, HasSubstr("correlation-id"));
+  EXPECT_THAT(all, Not(HasSubstr(emu_->token())));
+  EXPECT_THAT(all, Not(HasSubstr("emulator-secret")));
+  // The token was in use all along.
+  EXPECT_THAT(State()["auth_headers"].dump(), HasSubstr(emu_->token()));
+}
+
+TEST_F(AksEndToEnd, CertificateWorkloadAndManagedIdentitiesAllAuthenticate) {
+  std::string pem = emu_->dir() + "/sp.pem";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=sp "
+                         "-keyout " +
+                         pem + ".key -out " + pem + ".crt >/dev/null 2>&1 && cat " + pem + ".key " +
+                         pem + ".crt > " + pem)
+                            .c_str()),
+            0);
+  auto env = env_;
+  env.erase("AZURE_CLIENT_SECRET");
+  env["AZURE_CLIENT_CERTIFICATE_PATH"] = pem;
+  env_ = env;
+  EXPECT_EQ(Aiconform("plan").exit_code, 0) << "certificate";
+
+  std::ofstream(emu_->dir() + "/federated") << "header.payload.signature\n";
+  env.erase("AZURE_CLIENT_CERTIFICATE_PATH");
+  env["AZURE_FEDERATED_TOKEN_FILE"] = emu_->dir() + "/federated";
+  env_ = env;
+  EXPECT_EQ(Aiconform("plan").exit_code, 0) << "workload identity";
+
+  env.erase("AZURE_FEDERATED_TOKEN_FILE");
+  env.erase("AZURE_TENANT_ID");
+  env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = emu_->endpoint();
+  env_ = env;
+  auto mi = Aiconform("plan");
+  EXPECT_EQ(mi.exit_code, 0) << "managed identity: " << mi.err;
+
+  env.erase("AZURE_POD_IDENTITY_AUTHORITY_HOST");
+  env["PATH"] = "/nonexistent";
+  env_ = env;
+  auto none = Aiconform("plan", {"--auth", "managed-identity"});
+  EXPECT_NE(none.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace aic::azure::testing
