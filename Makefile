@@ -11,8 +11,11 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# Kubernetes v1.34.2 and etcd, then containerd and CoreDNS, built from their Go modules into
+# ~/.cache/aiconform (skipped when already there).
 kube-binaries: deps
 	@scripts/build-kube.sh
+	@scripts/build-node.sh
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
