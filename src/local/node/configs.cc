@@ -78,7 +78,9 @@ std::string CniConflist(const NodeSpec& spec) {
       {"type", "bridge"},
       {"bridge", BridgeName(spec)},
       {"isGateway", true},
-      {"ipMasq", true},
+      // No NAT: the host routes every node's pod CIDR, so pod addresses stay visible
+      // across nodes as the Kubernetes network model requires.
+      {"ipMasq", false},
       {"hairpinMode", true},
       {"ipam",
        {{"type", "host-local"},

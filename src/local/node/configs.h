@@ -16,7 +16,8 @@ namespace aic::node {
 std::string ContainerdConfig(const NodeSpec& spec);
 
 // A bridge + host-local + portmap network list for the node's pod CIDR. The bridge lives in the
-// node's network namespace and masquerades traffic that leaves the pod CIDR.
+// node's network namespace and is the pods' gateway; nothing is masqueraded, since the host
+// holds a route to every node's pod CIDR.
 std::string CniConflist(const NodeSpec& spec);
 
 // Creates the node's directories and writes both files.

@@ -1,11 +1,33 @@
 #include "local/node/network.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "common/log.h"
+#include "local/images/digest.h"
 #include "local/node/exec.h"
 
 namespace aic::node {
+
+namespace {
+constexpr const char* kHostForwarding = "/proc/sys/net/ipv4/ip_forward";
+}  // namespace
+
+Result<std::string> EnableHostForwarding() {
+  AIC_ASSIGN_OR_RETURN(std::string previous, images::ReadFile(kHostForwarding));
+  while (!previous.empty() && previous.back() == '\n')
+    previous.pop_back();
+  AIC_RETURN_IF_ERROR(SetHostForwarding("1"));
+  return previous;
+}
+
+Status SetHostForwarding(const std::string& value) {
+  std::ofstream out(kHostForwarding);
+  out << value << "\n";
+  out.flush();
+  if (!out) return Error(Code::kPermissionDenied, "cannot write {}", kHostForwarding);
+  return Status::Ok();
+}
 
 bool NetnsExists(const NodeSpec& spec) {
   return std::filesystem::exists(NetnsPath(spec));

@@ -17,6 +17,12 @@ Status CreateNodeNetwork(const Context& ctx, const NodeSpec& spec);
 // process and no mount holds it. Missing pieces are not an error.
 Status DeleteNodeNetwork(const Context& ctx, const NodeSpec& spec);
 
+// Turns on IPv4 forwarding in the host namespace, which carries traffic between nodes and
+// between pods on different nodes. Returns the previous value ("0" or "1") so the cluster's
+// teardown can restore it.
+Result<std::string> EnableHostForwarding();
+Status SetHostForwarding(const std::string& value);
+
 bool NetnsExists(const NodeSpec& spec);
 bool HostVethExists(const NodeSpec& spec);
 

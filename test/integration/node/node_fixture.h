@@ -6,7 +6,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +23,18 @@ inline std::string ContainerdBinDir() {
   return std::string(home ? home : "/root") + "/.cache/aiconform/bin/containerd-v2.2.9";
 }
 
+// Entries of the machine-wide directories that containerd shims and libcni write to.
+inline std::set<std::string> SharedRuntimeFiles() {
+  std::set<std::string> files;
+  std::error_code ec;
+  for (const char* dir : {"/run/containerd/s", "/var/lib/cni/results", "/run/netns"}) {
+    for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+      files.insert(f.path().string());
+    }
+  }
+  return files;
+}
+
 class NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,7 +44,9 @@ class NodeTest : public ::testing::Test {
     }
     std::string tmpl = "/tmp/aic-node-itest-XXXXXX";
     base_ = mkdtemp(tmpl.data());
-    spec_ = MakeNodeSpec("itest", 201, base_);
+    // Unique per process, so ctest may run tests in parallel.
+    spec_ = MakeNodeSpec(fmt::format("it{}", getpid() % 100000), 150 + getpid() % 50, base_);
+    shared_before_ = SharedRuntimeFiles();
     spec_.containerd_bin_dir = ContainerdBinDir();
     spec_.sandbox_image = images::kPauseImage;
   }
@@ -39,12 +55,14 @@ class NodeTest : public ::testing::Test {
     if (base_.empty()) return;
     Status stopped = StopNode(Context::WithTimeout(std::chrono::seconds(60)), spec_, true);
     EXPECT_TRUE(stopped.ok()) << stopped.ToString();
-    EXPECT_TRUE(NodeLeftovers(spec_).empty());
+    EXPECT_EQ(NodeLeftovers(spec_), std::vector<std::string>{});
+    EXPECT_EQ(SharedRuntimeFiles(), shared_before_);
     std::filesystem::remove_all(base_);
   }
 
   std::string base_;
   NodeSpec spec_;
+  std::set<std::string> shared_before_;
 };
 
 }  // namespace aic::node

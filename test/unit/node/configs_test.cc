@@ -72,7 +72,7 @@ TEST(CniConflistTest, BridgeWithHostLocalIpamOnThePodCidrAndPortmap) {
   const auto& bridge = list["plugins"][0];
   EXPECT_EQ(bridge["type"], "bridge");
   EXPECT_EQ(bridge["isGateway"], true);
-  EXPECT_EQ(bridge["ipMasq"], true);
+  EXPECT_EQ(bridge["ipMasq"], false);
   EXPECT_EQ(bridge["ipam"]["type"], "host-local");
   EXPECT_EQ(bridge["ipam"]["ranges"][0][0]["subnet"], "10.244.3.0/24");
   EXPECT_EQ(bridge["ipam"]["dataDir"], "/var/lib/aic/nodes/w1/cni/ipam");
