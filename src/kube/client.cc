@@ -15,9 +15,12 @@ namespace {
 bool WorthRetrying(const Status& status, const std::string& method) {
   if (!IsRetryable(status)) return false;
   if (status.http_status() != 0) return true;  // the server answered 429 or 5xx
-  // A transport failure: repeat reads; repeat writes only when no connection was made, so
-  // the server cannot have seen the request.
-  return method == "GET" || status.message().rfind("cannot connect", 0) == 0;
+  // A transport failure (http.cc words them "cannot connect to <host>", "TLS verification of
+  // <host> failed", ...). A failed certificate check will fail again: give up at once. Reads
+  // are repeated; writes only when no connection was made, so the server never saw them.
+  const std::string& m = status.message();
+  if (m.rfind("TLS verification", 0) == 0) return false;
+  return method == "GET" || m.rfind("cannot connect", 0) == 0;
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ class Client {
   Result<std::vector<Discovered>> GroupVersionResources(const Context& ctx,
                                                         const std::string& group_version,
                                                         bool refresh);
-  Result<std::map<std::string, std::string>> PreferredVersions(const Context& ctx);
+  Result<std::map<std::string, std::string>> PreferredVersions(const Context& ctx, bool refresh);
   Result<ResourceInfo> FindByName(const Context& ctx, const std::string& group_version,
                                   const std::string& name);
   std::string NamespaceFor(const ResourceInfo& res, std::string_view ns, const json& obj) const;

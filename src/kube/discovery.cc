@@ -57,10 +57,11 @@ Result<std::vector<Client::Discovered>> Client::GroupVersionResources(
 }
 
 // group -> preferred version for every API group, "" -> "v1" for the core group.
-Result<std::map<std::string, std::string>> Client::PreferredVersions(const Context& ctx) {
+Result<std::map<std::string, std::string>> Client::PreferredVersions(const Context& ctx,
+                                                                     bool refresh) {
   {
     std::lock_guard lock(mu_);
-    if (!preferred_.empty()) return preferred_;
+    if (!preferred_.empty() && !refresh) return preferred_;
   }
   AIC_ASSIGN_OR_RETURN(json doc, SendJson(ctx, {"GET", "/apis", "", "", "discover API groups"}));
   std::map<std::string, std::string> preferred = {{"", "v1"}};
@@ -91,9 +92,11 @@ Result<ResourceInfo> Client::Resource(const Context& ctx, const GroupVersionKind
 
 Result<ResourceInfo> Client::FindByName(const Context& ctx, const std::string& group_version,
                                         const std::string& name) {
-  AIC_ASSIGN_OR_RETURN(auto resources, GroupVersionResources(ctx, group_version, false));
-  for (const auto& d : resources) {
-    if (std::find(d.names.begin(), d.names.end(), name) != d.names.end()) return d.info;
+  for (bool refresh : {false, true}) {
+    AIC_ASSIGN_OR_RETURN(auto resources, GroupVersionResources(ctx, group_version, refresh));
+    for (const auto& d : resources) {
+      if (std::find(d.names.begin(), d.names.end(), name) != d.names.end()) return d.info;
+    }
   }
   return Error(Code::kNotFound, "no resource \"{}\" in {}", name, group_version);
 }
@@ -108,7 +111,10 @@ Result<ResourceInfo> Client::Resource(const Context& ctx, std::string_view name)
     version = group.substr(0, next);  // "deployments.v1.apps"
     group = group.substr(next + 1);
   }
-  AIC_ASSIGN_OR_RETURN(auto preferred, PreferredVersions(ctx));
+  AIC_ASSIGN_OR_RETURN(auto preferred, PreferredVersions(ctx, false));
+  if (dot != std::string::npos && version.empty() && preferred.count(group) == 0) {
+    AIC_ASSIGN_OR_RETURN(preferred, PreferredVersions(ctx, true));  // a group added since
+  }
   if (dot != std::string::npos) {
     if (version.empty() && preferred.count(group) == 0) {
       return Error(Code::kNotFound, "the server at {} does not serve API group \"{}\"",

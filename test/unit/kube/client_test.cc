@@ -185,3 +185,62 @@ TEST(Client, WatchErrorEventExpiredIsGone) {
 
 }  // namespace
 }  // namespace aic::kube
+
+namespace aic::kube {
+namespace {
+
+TEST(ListAndWatch, ListsAgainAfterGone) {
+  FakeServer server;
+  server.Reply(200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"10"},
+                        "items":[{"metadata":{"name":"a"}}]})");
+  server.Reply(200,
+               "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+               "\"reason\":\"Expired\",\"message\":\"too old resource version\"}}\n");
+  server.Reply(200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"20"},
+                        "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]})");
+  server.Reply(200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"c\"}}}\n");
+  std::vector<size_t> syncs;
+  std::vector<std::string> events;
+  InformerHandlers handlers;
+  handlers.on_sync = [&](const json& list) { syncs.push_back(list["items"].size()); };
+  handlers.on_event = [&](const WatchEvent& e) {
+    events.push_back(e.object["metadata"]["name"]);
+    return false;
+  };
+  Status s = ListAndWatch(*ClientFor(server), Context(), kConfigMaps, "a", {}, handlers);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(syncs, (std::vector<size_t>{1, 2}));
+  EXPECT_EQ(events, (std::vector<std::string>{"c"}));
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_THAT(requests[1].target, HasSubstr("watch=1&resourceVersion=10"));
+  EXPECT_THAT(requests[3].target, HasSubstr("watch=1&resourceVersion=20"));
+}
+
+TEST(Watch, ResumesFromLastVersionAfterServerCloses) {
+  FakeServer server;
+  server.Reply(200,
+               "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\","
+               "\"resourceVersion\":\"11\"}}}\n");
+  server.Reply(503, "");  // the server is restarting
+  server.Reply(200,
+               "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"b\","
+               "\"resourceVersion\":\"12\"}}}\n");
+  std::vector<std::string> names;
+  WatchOptions o;
+  o.resource_version = "10";
+  Status s = ClientFor(server)->Watch(Context::WithTimeout(std::chrono::seconds(10)), kConfigMaps,
+                                      "a", o, [&](const WatchEvent& e) {
+                                        names.push_back(e.object["metadata"]["name"]);
+                                        return names.size() < 2;
+                                      });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_THAT(requests[1].target, HasSubstr("resourceVersion=11"));
+  EXPECT_THAT(requests[2].target, HasSubstr("resourceVersion=11"));
+}
+
+}  // namespace
+}  // namespace aic::kube
