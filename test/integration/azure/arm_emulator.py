@@ -267,6 +267,9 @@ def arm_error(status, code, message):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, each answer would stall for
+    # the client's delayed ACK.
+    disable_nagle_algorithm = True
     emu: Emulator = None
 
     def log_message(self, *args):
@@ -350,6 +353,9 @@ class Handler(BaseHTTPRequestHandler):
                         status < 300:
                     emu.writes.append(f"{method} {path}")
                 emu.requests.append(f"{method} {path} -> {status}")
+        # Synchronous operations take their time too, without holding the lock.
+        time.sleep(getattr(self, "sync_delay", 0))
+        self.sync_delay = 0
         if fault and fault["kind"] == "drop_after":
             return self.drop()
         self.send(status, body, headers)
@@ -442,6 +448,8 @@ class Handler(BaseHTTPRequestHandler):
         factor = fault.get("factor", 1) if fault and fault["kind"] == "slow" else 1
         ready_at = time.monotonic() + emu.delay(units) * factor
         state = ("Creating" if created else "Updating") if is_async else "Succeeded"
+        if not is_async:
+            self.sync_delay = emu.delay(units) * factor
         emu.resources[rid] = {"kind": kind, "id": path, "body": payload, "state": state,
                               "ready_at": ready_at}
         headers = {}
@@ -452,7 +460,7 @@ class Handler(BaseHTTPRequestHandler):
             headers["Azure-AsyncOperation"] = (
                 f"{self.base()}/subscriptions/{m.group('sub')}/providers/"
                 f"Microsoft.ContainerService/locations/{loc}/operations/{op}?api-version={api}")
-            headers["retry-after-ms"] = str(max(10, int(emu.delay(units) * 1000 / 5)))
+            headers["retry-after-ms"] = str(max(10, int(emu.delay(units) * 1000 / 20)))
         return (201 if created else 200), self.view(emu.resources[rid]), headers
 
     def semantics(self, kind, m, path, body):
@@ -524,6 +532,7 @@ class Handler(BaseHTTPRequestHandler):
             return 202, None, {"Location": self.op_location(current),
                                "retry-after-ms": str(max(10, int(emu.delay(units) * 200)))}
         emu.remove(current["id"])
+        self.sync_delay = emu.delay(units)
         return 200, None, {}
 
     def op_location(self, r):
@@ -593,6 +602,9 @@ def main():
 
     emu = Emulator(args.scale, "emu-" + secrets.token_hex(24), args.secret)
     Handler.emu = emu
+    # The default listen backlog (5) drops the SYNs of a client that opens a dozen connections
+    # at once, which then wait a second for the retransmission.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -29,6 +29,7 @@ std::string Slurp(const std::string& path) {
 // fork + exec with stdout/stderr to files; returns the child's pid.
 int Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
           const std::string& out, const std::string& err) {
+  fflush(nullptr);  // or the child's freopen would write our pending output a second time
   int pid = fork();
   if (pid != 0) return pid;
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
