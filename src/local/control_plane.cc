@@ -1,5 +1,6 @@
 #include "local/control_plane.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -120,12 +121,14 @@ struct CertPlan {
   CertSpec spec;
 };
 
-std::vector<CertPlan> CertPlans() {
+std::vector<CertPlan> CertPlans(const std::string& advertise_address) {
   std::vector<std::string> api_dns = {"kubernetes", "kubernetes.default", "kubernetes.default.svc",
                                       "kubernetes.default.svc.cluster.local", "localhost"};
   std::vector<std::string> loopback = {"127.0.0.1"};
   return {
-      {"apiserver", "ca", {"kube-apiserver", {}, api_dns, {"127.0.0.1", kServiceIp}, true, false}},
+      {"apiserver",
+       "ca",
+       {"kube-apiserver", {}, api_dns, {"127.0.0.1", kServiceIp, advertise_address}, true, false}},
       {"apiserver-kubelet-client",
        "ca",
        {"kube-apiserver-kubelet-client", {"system:masters"}, {}, {}, false, true}},
@@ -147,6 +150,22 @@ Status WritePair(const Layout& layout, const std::string& base, const KeyPair& p
   return WriteFile(layout.cert(base), pair.cert_pem, 0644);
 }
 
+// False when the certificate at `path` lacks one of the spec's IP addresses (the host's
+// address changed since it was issued): it must then be issued again.
+bool CoversAddresses(const std::string& path, const CertSpec& spec) {
+  auto pem = ReadFile(path);
+  if (!pem.ok()) return false;
+  auto info = InspectCert(*pem);
+  if (!info.ok()) return false;
+  for (const auto& ip : spec.ip_addresses) {
+    if (std::find(info->ip_addresses.begin(), info->ip_addresses.end(), ip) ==
+        info->ip_addresses.end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<KeyPair> LoadOrCreateCA(const Layout& layout, const std::string& base) {
   if (fs::exists(layout.cert(base)) && fs::exists(layout.key(base))) {
     AIC_ASSIGN_OR_RETURN(std::string cert, ReadFile(layout.cert(base)));
@@ -162,13 +181,16 @@ Result<KeyPair> LoadOrCreateCA(const Layout& layout, const std::string& base) {
 
 // Creates whatever certificate or key is missing; existing ones are kept, so a restarted
 // cluster keeps its identity and its users' kubeconfigs stay valid.
-Status ControlPlane::EnsureCertificates(const Ports&) {
+Status ControlPlane::EnsureCertificates(const std::string& advertise_address) {
   std::map<std::string, KeyPair> cas;
   for (const char* base : {"ca", "etcd-ca", "front-proxy-ca"}) {
     AIC_ASSIGN_OR_RETURN(cas[base], LoadOrCreateCA(layout_, base));
   }
-  for (const CertPlan& plan : CertPlans()) {
-    if (fs::exists(layout_.cert(plan.base)) && fs::exists(layout_.key(plan.base))) continue;
+  for (const CertPlan& plan : CertPlans(advertise_address)) {
+    if (fs::exists(layout_.cert(plan.base)) && fs::exists(layout_.key(plan.base)) &&
+        CoversAddresses(layout_.cert(plan.base), plan.spec)) {
+      continue;
+    }
     AIC_ASSIGN_OR_RETURN(KeyPair pair, IssueCert(cas[plan.ca], plan.spec));
     AIC_RETURN_IF_ERROR(WritePair(layout_, plan.base, pair));
   }
@@ -214,7 +236,8 @@ Result<Ports> ControlPlane::ChoosePorts(const ClusterRecord* previous) const {
   return p;
 }
 
-std::vector<std::string> ControlPlane::Args(const std::string& name, const Ports& ports) const {
+std::vector<std::string> ControlPlane::Args(const std::string& name, const Ports& ports,
+                                            const std::string& advertise_address) const {
   const Layout& l = layout_;
   auto f = [](const std::string& flag, const auto& value) {
     return fmt::format("--{}={}", flag, value);
@@ -244,8 +267,8 @@ std::vector<std::string> ControlPlane::Args(const std::string& name, const Ports
     return {bin, f("etcd-servers", fmt::format("https://127.0.0.1:{}", ports.etcd_client)),
             f("etcd-cafile", l.cert("etcd-ca")),
             f("etcd-certfile", l.cert("apiserver-etcd-client")),
-            f("etcd-keyfile", l.key("apiserver-etcd-client")), f("bind-address", "127.0.0.1"),
-            f("advertise-address", "127.0.0.1"), f("secure-port", ports.apiserver),
+            f("etcd-keyfile", l.key("apiserver-etcd-client")), f("bind-address", "0.0.0.0"),
+            f("advertise-address", advertise_address), f("secure-port", ports.apiserver),
             f("tls-cert-file", l.cert("apiserver")), f("tls-private-key-file", l.key("apiserver")),
             f("client-ca-file", l.cert("ca")), "--anonymous-auth=false",
             "--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
@@ -367,7 +390,7 @@ Status ControlPlane::WaitForLeases(const Context& ctx, Clients& clients,
 Status ControlPlane::StartComponent(const Context& ctx, const std::string& name,
                                     ClusterRecord& record, Clients& clients, Progress& progress) {
   progress.Start("starting " + name);
-  std::vector<std::string> args = Args(name, record.ports);
+  std::vector<std::string> args = Args(name, record.ports, record.advertise_address);
   Log()->info("starting {}: {}", name, fmt::join(args, " "));
   auto pid = SpawnDetached({args, {}, layout_.log(name), layout_.root});
   if (!pid.ok()) {
@@ -441,14 +464,16 @@ Result<bool> ControlPlane::Up(const Context& ctx, Progress& progress) {
 
   auto versions = std::async(std::launch::async, Versions, ctx, options_.bin_dir);
   progress.Start("certificates and kubeconfigs");
-  ClusterRecord record = fresh ? ClusterRecord{options_.name, options_.bin_dir, {}, {}} : *previous;
+  ClusterRecord record =
+      fresh ? ClusterRecord{options_.name, options_.bin_dir, {}, "127.0.0.1", {}} : *previous;
   AIC_ASSIGN_OR_RETURN(record.ports, ChoosePorts(fresh ? nullptr : &record));
   record.bin_dir = options_.bin_dir;
+  if (fresh) record.advertise_address = HostAddress();
   std::error_code ec;
   fs::create_directories(layout_.logs(), ec);
   Status prepared =
       ec ? Error(Code::kFailedPrecondition, "cannot create {}: {}", layout_.logs(), ec.message())
-         : EnsureCertificates(record.ports);
+         : EnsureCertificates(record.advertise_address);
   if (prepared.ok()) prepared = WriteKubeconfigs(record.ports);
   if (prepared.ok()) prepared = SaveRecord(layout_, record);
   if (!prepared.ok()) {

@@ -56,7 +56,7 @@ class ControlPlane {
  private:
   struct Clients;
   Status CheckBinaries() const;
-  Status EnsureCertificates(const Ports& ports);
+  Status EnsureCertificates(const std::string& advertise_address);
   Status WriteKubeconfigs(const Ports& ports);
   Result<Ports> ChoosePorts(const ClusterRecord* previous) const;
   Status StartComponent(const Context& ctx, const std::string& name, ClusterRecord& record,
@@ -67,7 +67,8 @@ class ControlPlane {
   Status StartAll(const Context& ctx, ClusterRecord& record, Progress& progress);
   Status Probe(const Context& ctx, const std::string& name, const ClusterRecord& record,
                Clients& clients);
-  std::vector<std::string> Args(const std::string& name, const Ports& ports) const;
+  std::vector<std::string> Args(const std::string& name, const Ports& ports,
+                                const std::string& advertise_address) const;
 
   ControlPlaneOptions options_;
   Layout layout_;

@@ -1,6 +1,7 @@
 #include "local/state.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -58,6 +59,7 @@ Result<ClusterRecord> LoadRecord(const Layout& layout) {
   ClusterRecord r;
   r.name = j.value("name", "");
   r.bin_dir = j.value("binDir", "");
+  r.advertise_address = j.value("advertiseAddress", "127.0.0.1");
   const json& p = j.value("ports", json::object());
   r.ports = Ports{p.value("apiserver", 0), p.value("etcdClient", 0), p.value("etcdPeer", 0),
                   p.value("controllerManager", 0), p.value("scheduler", 0)};
@@ -72,6 +74,7 @@ Result<ClusterRecord> LoadRecord(const Layout& layout) {
 Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
   json j = {{"name", r.name},
             {"binDir", r.bin_dir},
+            {"advertiseAddress", r.advertise_address},
             {"ports",
              {{"apiserver", r.ports.apiserver},
               {"etcdClient", r.ports.etcd_client},
@@ -86,6 +89,36 @@ Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
                                {"version", c.version}});
   }
   return WriteFile(layout.state_file(), j.dump(2) + "\n");
+}
+
+std::string HostAddress() {
+  // /proc/net/route: Iface Destination Gateway ...; the default route has destination 0.
+  std::ifstream routes("/proc/net/route");
+  std::string line, iface;
+  std::getline(routes, line);
+  while (std::getline(routes, line)) {
+    std::istringstream fields(line);
+    std::string name, dest;
+    fields >> name >> dest;
+    if (dest == "00000000") {
+      iface = name;
+      break;
+    }
+  }
+  std::string address = "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (iface.empty() || getifaddrs(&list) != 0) return address;
+  for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET || iface != a->ifa_name) {
+      continue;
+    }
+    char buf[INET_ADDRSTRLEN];
+    auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf)) != nullptr) address = buf;
+    break;
+  }
+  freeifaddrs(list);
+  return address;
 }
 
 bool PortInUse(int port) {

@@ -52,6 +52,9 @@ struct ClusterRecord {
   std::string name;
   std::string bin_dir;
   Ports ports;
+  // The address the apiserver advertises (the kubernetes Service's endpoint) and that worker
+  // nodes in their own network namespaces reach it on.
+  std::string advertise_address = "127.0.0.1";
   std::vector<ComponentRecord> components;
 
   ComponentRecord* Find(const std::string& component);
@@ -60,6 +63,10 @@ struct ClusterRecord {
 // Reads <state>/cluster.json; NotFound when there is none.
 Result<ClusterRecord> LoadRecord(const Layout& layout);
 Status SaveRecord(const Layout& layout, const ClusterRecord& record);
+
+// The IPv4 address of the interface that holds the default route, or 127.0.0.1 when there is
+// none. Network namespaces routed through the host reach the host on it.
+std::string HostAddress();
 
 // A TCP port on 127.0.0.1 nobody listens on now; `preferred` when it is free.
 Result<int> FreePort(int preferred = 0);

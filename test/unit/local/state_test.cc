@@ -9,7 +9,7 @@ namespace {
 
 TEST(State, RecordRoundTrips) {
   Layout layout{(std::filesystem::temp_directory_path() / "aic-state-test").string()};
-  ClusterRecord r{"c1", "/bin", {6443, 2379, 2380, 10257, 10259}, {}};
+  ClusterRecord r{"c1", "/bin", {6443, 2379, 2380, 10257, 10259}, "192.0.2.2", {}};
   r.components.push_back({"etcd", {1234, 987654}, "3.6.16"});
   ASSERT_TRUE(SaveRecord(layout, r).ok());
 
