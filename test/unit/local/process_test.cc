@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -19,14 +20,18 @@ std::string TempFile(const std::string& name) {
 
 TEST(Process, DetachedProcessRunsUntilTerminated) {
   std::string log = TempFile("sleep.log");
+  std::filesystem::remove(log);
   auto id = SpawnDetached({{"/bin/sh", "-c", "echo started; exec sleep 60"}, {}, log, ""});
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_TRUE(IsAlive(*id));
   EXPECT_GE(UptimeSeconds(*id), 0);
+  for (int i = 0; i < 500 && TailFile(log, 5).find("started") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_NE(TailFile(log, 5).find("started"), std::string::npos) << "output reaches the log";
 
   ASSERT_TRUE(Terminate(*id, seconds(5)).ok());
   EXPECT_FALSE(IsAlive(*id));
-  EXPECT_NE(TailFile(log, 5).find("started"), std::string::npos);
   std::filesystem::remove(log);
 }
 
