@@ -157,15 +157,17 @@ class Client {
 };
 
 // Informer-like helper: lists, calls on_sync with the list (every item, sorted as the server
-// sent them), then watches from the list's resourceVersion passing each event to on_event.
-// After 410 Gone it lists again and calls on_sync with the fresh state. Returns Ok when
-// on_event returns false, else the failure or the context's status.
+// sent them), then watches from the list's resourceVersion passing each event to on_event,
+// resuming after dropped connections. After 410 Gone it lists again and calls on_sync with the
+// fresh state, which replaces everything seen before. Returns Ok when on_event returns false,
+// else the failure or the context's status. `watch_timeout_seconds` > 0 asks the server to end
+// each watch request that soon (it is then resumed).
 struct InformerHandlers {
   std::function<void(const json& list)> on_sync;
   WatchHandler on_event;
 };
 Status ListAndWatch(Client& client, const Context& ctx, const ResourceInfo& res,
                     std::string_view ns, const ListOptions& selectors,
-                    const InformerHandlers& handlers);
+                    const InformerHandlers& handlers, int watch_timeout_seconds = 0);
 
 }  // namespace aic::kube

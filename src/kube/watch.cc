@@ -118,7 +118,7 @@ Status Client::Watch(const Context& ctx, const ResourceInfo& res, std::string_vi
 
 Status ListAndWatch(Client& client, const Context& ctx, const ResourceInfo& res,
                     std::string_view ns, const ListOptions& selectors,
-                    const InformerHandlers& handlers) {
+                    const InformerHandlers& handlers, int watch_timeout_seconds) {
   for (;;) {
     ListOptions list_options = selectors;
     list_options.continue_token.clear();
@@ -129,6 +129,7 @@ Status ListAndWatch(Client& client, const Context& ctx, const ResourceInfo& res,
     watch.label_selector = selectors.label_selector;
     watch.field_selector = selectors.field_selector;
     watch.resource_version = list["metadata"].value("resourceVersion", "");
+    watch.timeout_seconds = watch_timeout_seconds;
     Status s = client.Watch(ctx, res, ns, watch, handlers.on_event);
     if (s.code() != Code::kGone) return s;
     log::Get("kube")->info("watch {}: {}; listing again", Describe(res, ns, ""), s.message());
