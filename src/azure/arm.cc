@@ -1,6 +1,9 @@
 #include "azure/arm.h"
 
+#include <cctype>
+#include <cstring>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -49,6 +52,17 @@ std::string WithApiVersion(const std::string& path, const std::string& api_versi
   return path + (path.find('?') == std::string::npos ? "?" : "&") + "api-version=" + api_version;
 }
 
+std::string LowerCase(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const char* KindOf(const std::string& method) {
+  if (method == "GET" || method == "HEAD") return "reads";
+  return method == "DELETE" ? "deletes" : "writes";
+}
+
 bool Terminal(const std::string& state) {
   return state == "Succeeded" || state == "Failed" || state == "Canceled";
 }
@@ -59,6 +73,57 @@ std::string ArmResponse::Header(std::string_view name) const {
   http::Response r;
   r.headers = headers;
   return r.Header(name);
+}
+
+std::map<std::string, long> RateLimitBudgets(const http::Headers& headers,
+                                             const std::string& method) {
+  constexpr std::string_view kPrefix = "x-ms-ratelimit-remaining-";
+  std::map<std::string, long> out;
+  auto keep = [&out](const std::string& bucket, long n) {
+    auto [it, fresh] = out.emplace(bucket, n);
+    if (!fresh) it->second = std::min(it->second, n);
+  };
+  for (const auto& [raw_name, value] : headers) {
+    std::string name = LowerCase(raw_name);
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string what = name.substr(kPrefix.size());
+    if (what == "resource") {
+      // "Namespace/Policy;count" entries, comma-separated.
+      std::stringstream entries(value);
+      for (std::string e; std::getline(entries, e, ',');) {
+        e.erase(0, e.find_first_not_of(' '));
+        auto slash = e.find('/'), semi = e.rfind(';');
+        if (slash == std::string::npos || semi == std::string::npos || semi < slash) continue;
+        char* end = nullptr;
+        long n = std::strtol(e.c_str() + semi + 1, &end, 10);
+        if (end != e.c_str() + semi + 1) keep("provider:" + LowerCase(e.substr(0, slash)), n);
+      }
+      continue;
+    }
+    char* end = nullptr;
+    long n = std::strtol(value.c_str(), &end, 10);
+    if (end == value.c_str()) continue;
+    std::string kind = KindOf(method);
+    for (const char* k : {"reads", "writes", "deletes"}) {
+      if (what.size() >= std::strlen(k) &&
+          what.compare(what.size() - std::strlen(k), std::string::npos, k) == 0) {
+        kind = k;
+      }
+    }
+    keep(kind, n);
+  }
+  return out;
+}
+
+std::vector<std::string> RateLimitBuckets(const std::string& method, const std::string& path) {
+  std::vector<std::string> out = {KindOf(method)};
+  // The provider is the namespace after the last "/providers/" of the path.
+  std::string low = LowerCase(path.substr(0, path.find('?')));
+  if (auto at = low.rfind("/providers/"); at != std::string::npos) {
+    std::string ns = low.substr(at + 11);
+    out.push_back("provider:" + ns.substr(0, ns.find('/')));
+  }
+  return out;
 }
 
 std::string DescribeArmError(const json& body) {
@@ -91,8 +156,40 @@ Result<std::unique_ptr<ArmClient>> ArmClient::Create(ArmOptions options,
   return std::unique_ptr<ArmClient>(new ArmClient(std::move(options), std::move(http), tokens));
 }
 
+Status ArmClient::WaitForRateLimit(const Context& ctx, const std::string& method,
+                                   const std::string& url) {
+  Clock::time_point until{};
+  {
+    std::lock_guard lock(ratelimit_mu_);
+    for (const auto& b : RateLimitBuckets(method, url)) {
+      if (auto it = resume_at_.find(b); it != resume_at_.end()) until = std::max(until, it->second);
+    }
+  }
+  if (until <= Clock::now()) return Status::Ok();
+  auto ms = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+  log::Get("azure")->debug("{} {}: waiting {} ms for ARM's rate limit", method,
+                           url.substr(options_.endpoint.size()), ms.count());
+  return ctx.Sleep(ms);
+}
+
+void ArmClient::NoteRateLimit(const std::string& method, const http::Headers& headers) {
+  auto budgets = RateLimitBudgets(headers, method);
+  std::lock_guard lock(ratelimit_mu_);
+  for (const auto& [bucket, left] : budgets) {
+    if (left >= options_.ratelimit_threshold) continue;
+    auto& at = resume_at_[bucket];
+    at = std::max(at, Clock::now() + options_.ratelimit_pause);
+    if (ratelimit_logged_.insert(bucket).second) {
+      log::Get("azure")->info(
+          "ARM rate limit: {} {} left (below {}); pausing {} ms before such calls while it lasts",
+          left, bucket, options_.ratelimit_threshold, options_.ratelimit_pause.count());
+    }
+  }
+}
+
 Result<ArmResponse> ArmClient::Once(const Context& ctx, const std::string& method,
                                     const std::string& url, const std::string& body) {
+  AIC_RETURN_IF_ERROR(WaitForRateLimit(ctx, method, url));
   AIC_ASSIGN_OR_RETURN(auto token, tokens_->Fetch(ctx, kArmScope));
   std::string request_id = NewRequestId();
   http::Request req;
@@ -119,6 +216,7 @@ Result<ArmResponse> ArmClient::Once(const Context& ctx, const std::string& metho
   }
   logger->debug("{} {} -> {} (client-request-id {}, correlation-id {}, {} ms)", method, path,
                 resp->status, request_id, resp->Header("x-ms-correlation-request-id"), ms);
+  NoteRateLimit(method, resp->headers);
   ArmResponse out;
   out.status = resp->status;
   out.headers = std::move(resp->headers);
@@ -181,6 +279,30 @@ Result<std::optional<json>> ArmClient::Get(const Context& ctx, const std::string
     return resp.status();
   }
   return std::optional<json>(std::move(resp->body));
+}
+
+Result<std::vector<json>> ArmClient::List(const Context& ctx, const std::string& path,
+                                          const std::string& api_version) {
+  std::vector<json> items;
+  std::string next = path;
+  // nextLink is an absolute URL that carries its own api-version and skip token; Call sends it
+  // only when it names the ARM endpoint.
+  for (int page = 0; !next.empty(); ++page) {
+    if (page >= 1000) return Error(Code::kInternal, "{}: more than 1000 pages", path);
+    auto resp = Call(ctx, "GET", next, api_version);
+    if (!resp.ok()) {
+      if (resp.status().code() == Code::kNotFound && page == 0) return items;
+      return resp.status();
+    }
+    json& body = resp->body;
+    if (body.is_object() && body.contains("value") && body["value"].is_array()) {
+      for (auto& item : body["value"])
+        items.push_back(std::move(item));
+    }
+    bool more = body.is_object() && body.contains("nextLink") && body["nextLink"].is_string();
+    next = more ? body["nextLink"].get<std::string>() : "";
+  }
+  return items;
 }
 
 milliseconds ArmClient::PollDelay(const ArmResponse& r) const {

@@ -6,9 +6,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,7 +33,23 @@ struct ArmOptions {
   std::chrono::milliseconds poll_interval{5000};
   // Upper bound of any single wait between polls, whatever the server asks for.
   std::chrono::milliseconds max_poll_interval{60000};
+  // When a response reports fewer than `ratelimit_threshold` requests left in one of ARM's
+  // rate-limit buckets (x-ms-ratelimit-remaining-*), the next calls drawing from that bucket
+  // wait `ratelimit_pause` first, so the bucket refills instead of answering 429.
+  long ratelimit_threshold = 10;
+  std::chrono::milliseconds ratelimit_pause{2000};
 };
+
+// The rate-limit buckets a response reports through its x-ms-ratelimit-remaining-* headers,
+// with the requests left in each: "reads", "writes", "deletes" (subscription, tenant and
+// global variants alike; a header that names no kind counts for the kind of `method`), and
+// "provider:<namespace>" for a resource provider's own limits (x-ms-ratelimit-remaining-resource,
+// "Microsoft.Compute/HighCostGet3Min;159,...": the smallest count per namespace).
+std::map<std::string, long> RateLimitBudgets(const http::Headers& headers,
+                                             const std::string& method);
+
+// The buckets a call of `method` to `path` draws from.
+std::vector<std::string> RateLimitBuckets(const std::string& method, const std::string& path);
 
 struct ArmResponse {
   int status = 0;
@@ -52,6 +71,10 @@ class ArmClient {
   // The resource, or nullopt when it does not exist.
   Result<std::optional<json>> Get(const Context& ctx, const std::string& id,
                                   const std::string& api_version);
+
+  // Every item of a list, following nextLink. A list whose parent does not exist is empty.
+  Result<std::vector<json>> List(const Context& ctx, const std::string& path,
+                                 const std::string& api_version);
 
   // Creates or updates, then waits for the operation to end; returns the resource as it is
   // afterwards.
@@ -78,6 +101,8 @@ class ArmClient {
   Status WaitForTerminalState(const Context& ctx, const std::string& id,
                               const std::string& api_version);
   std::chrono::milliseconds PollDelay(const ArmResponse& r) const;
+  Status WaitForRateLimit(const Context& ctx, const std::string& method, const std::string& url);
+  void NoteRateLimit(const std::string& method, const http::Headers& headers);
 
   ArmOptions options_;
   std::unique_ptr<http::Client> http_;
@@ -85,6 +110,9 @@ class ArmClient {
   Backoff backoff_;
   std::mutex backoff_mu_;
   std::atomic<int> writes_{0};
+  std::mutex ratelimit_mu_;
+  std::map<std::string, Clock::time_point> resume_at_;  // bucket -> calls wait until then
+  std::set<std::string> ratelimit_logged_;              // buckets already reported at info
 };
 
 // The user-facing text of an ARM error body {"error": {code, message, details}}.

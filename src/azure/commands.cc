@@ -5,10 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <mutex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <openssl/evp.h>
 
 #include "azure/arm.h"
@@ -17,6 +19,7 @@
 #include "azure/spec.h"
 #include "common/log.h"
 #include "common/report.h"
+#include "common/table.h"
 
 namespace aic::azure {
 namespace {
@@ -39,6 +42,7 @@ struct Session {
   AksSpec spec;
   std::string subscription;
   std::vector<Resource> resources;
+  std::vector<OwnedCollection> owned;  // where resources that left the spec may remain
   std::unique_ptr<ArmClient> arm;
   milliseconds poll{10000};
 };
@@ -57,6 +61,7 @@ Result<Session> Open(const AksCommandOptions& o, bool offline) {
     s.subscription = kPlaceholderSubscription;
   }
   s.resources = BuildResources(s.spec, s.subscription);
+  s.owned = OwnedCollections(s.spec, s.subscription);
   if (offline) return s;
 
   http::TlsOptions tls;
@@ -175,7 +180,107 @@ Status WriteKubeconfig(const Context& ctx, Session& s, const std::string& reques
   return Status::Ok();
 }
 
+// One row of `status`: what ARM reports about a resource of the spec.
+struct Observed {
+  const Resource* resource = nullptr;
+  bool exists = false;
+  std::string state;  // provisioningState, or a registration state for features / the provider
+  json details = json::object();
+};
+
+Observed Observe(const Resource& r, const std::optional<json>& got) {
+  Observed o{&r, got.has_value(), "absent", json::object()};
+  if (!got || !got->is_object()) return o;
+  const json& props =
+      got->contains("properties") && (*got)["properties"].is_object() ? (*got)["properties"] : *got;
+  auto text = [](const json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+  };
+  o.state = r.kind == ResourceKind::kFeature    ? text(props, "state")
+            : r.kind == ResourceKind::kProvider ? text(*got, "registrationState")
+                                                : text(props, "provisioningState");
+  if (r.key == "cluster") {
+    if (props.contains("powerState")) o.details["powerState"] = text(props["powerState"], "code");
+    std::string version = text(props, "currentKubernetesVersion");
+    o.details["kubernetesVersion"] = version.empty() ? text(props, "kubernetesVersion") : version;
+    json pools = json::object();
+    for (const auto& p : props.value("agentPoolProfiles", json::array())) {
+      if (p.is_object() && p.contains("count")) pools[text(p, "name")] = p["count"];
+    }
+    o.details["nodeCounts"] = pools;
+  } else if (r.type == "Microsoft.ContainerService/managedClusters/agentPools") {
+    if (props.contains("count")) o.details["nodeCount"] = props["count"];
+    if (props.contains("powerState")) o.details["powerState"] = text(props["powerState"], "code");
+  }
+  return o;
+}
+
+std::string DetailText(const json& d) {
+  std::vector<std::string> parts;
+  if (d.contains("powerState")) parts.push_back("power " + d["powerState"].get<std::string>());
+  if (d.contains("kubernetesVersion")) {
+    parts.push_back("Kubernetes " + d["kubernetesVersion"].get<std::string>());
+  }
+  if (d.contains("nodeCount")) parts.push_back(fmt::format("{} nodes", d["nodeCount"].dump()));
+  if (d.contains("nodeCounts")) {
+    for (const auto& [pool, n] : d["nodeCounts"].items())
+      parts.push_back(fmt::format("pool {}: {} nodes", pool, n.dump()));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+bool Healthy(const Observed& o) {
+  return o.exists && (o.state == "Succeeded" || o.state == "Registered");
+}
+
+void PrintStatus(const Session& s, const std::vector<Observed>& rows, bool as_json) {
+  if (as_json) {
+    json out = {{"subscription", s.subscription},
+                {"cluster", s.spec.ClusterName()},
+                {"healthy", std::all_of(rows.begin(), rows.end(), Healthy)},
+                {"resources", json::array()}};
+    for (const auto& o : rows) {
+      json row = {{"key", o.resource->key}, {"type", o.resource->type}, {"name", o.resource->name},
+                  {"id", o.resource->id},   {"exists", o.exists},       {"state", o.state}};
+      row.update(o.details);
+      out["resources"].push_back(row);
+    }
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  Table table({"RESOURCE", "NAME", "STATE", "DETAILS"});
+  for (const auto& o : rows)
+    table.Add({o.resource->type, o.resource->name, o.state, DetailText(o.details)});
+  table.Print(std::cout);
+}
+
 }  // namespace
+
+int StatusCommand(const AksCommandOptions& o) {
+  auto s = Open(o, false);
+  if (!s.ok()) return Fail(s.status());
+  auto ctx = Context::WithTimeout(std::chrono::minutes(2));
+  // Every read is independent: issue them together.
+  std::vector<std::future<Result<std::optional<json>>>> reads;
+  for (const auto& r : s->resources) {
+    reads.push_back(std::async(std::launch::async,
+                               [&ctx, &s, &r] { return s->arm->Get(ctx, r.id, r.api_version); }));
+  }
+  std::vector<Observed> rows;
+  Status failed;
+  for (size_t i = 0; i < reads.size(); ++i) {
+    auto got = reads[i].get();
+    if (!got.ok()) {
+      if (failed.ok())
+        failed = got.status().Prefixed(fmt::format("reading {}", s->resources[i].key));
+      continue;
+    }
+    rows.push_back(Observe(s->resources[i], *got));
+  }
+  if (!failed.ok()) return Fail(failed);
+  PrintStatus(*s, rows, o.output == "json");
+  return std::all_of(rows.begin(), rows.end(), Healthy) ? kExitOk : kExitUnhealthy;
+}
 
 int PlanCommand(const AksCommandOptions& o) {
   auto s = Open(o, o.offline);
@@ -185,7 +290,7 @@ int PlanCommand(const AksCommandOptions& o) {
     changes = OfflinePlan(s->resources);
   } else {
     auto ctx = Context::WithTimeout(std::chrono::minutes(5));
-    auto planned = Plan(ctx, *s->arm, s->resources);
+    auto planned = Plan(ctx, *s->arm, s->resources, s->owned);
     if (!planned.ok()) return Fail(planned.status());
     changes = std::move(*planned);
   }
@@ -201,7 +306,7 @@ int UpCommand(const AksCommandOptions& o) {
   auto s = Open(o, false);
   if (!s.ok()) return Fail(s.status());
   auto ctx = Context::WithTimeout(std::chrono::minutes(90));
-  auto changes = Plan(ctx, *s->arm, s->resources);
+  auto changes = Plan(ctx, *s->arm, s->resources, s->owned);
   if (!changes.ok()) return Fail(changes.status());
   std::cerr << "plan: " << Summary(*changes) << "\n";
 

@@ -20,5 +20,9 @@ struct AksCommandOptions {
 int PlanCommand(const AksCommandOptions& options);
 int UpCommand(const AksCommandOptions& options);
 int DownCommand(const AksCommandOptions& options);
+// Each resource's provisioning state (features and the provider: their registration), the
+// cluster's power state, Kubernetes version and node counts. Exits kExitUnhealthy unless every
+// resource exists and has succeeded.
+int StatusCommand(const AksCommandOptions& options);
 
 }  // namespace aic::azure

@@ -1,9 +1,11 @@
 #include "azure/engine.h"
 
+#include <cctype>
 #include <condition_variable>
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -121,6 +123,59 @@ Status RunChange(const Context& ctx, ArmClient& arm, const Change& c, millisecon
   return Status::Ok();
 }
 
+// What to do with `r`, given what ARM reports (nullopt: it does not exist).
+Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_feature_registers) {
+  Change c{r, Action::kUnchanged, {}};
+  if (r.kind == ResourceKind::kFeature) {
+    bool registered = actual && actual->contains("properties") &&
+                      (*actual)["properties"].value("state", "") == "Registered";
+    c.action = registered ? Action::kUnchanged : Action::kRegister;
+    *any_feature_registers |= !registered;
+  } else if (r.kind == ResourceKind::kProvider) {
+    bool registered = actual && actual->value("registrationState", "") == "Registered";
+    c.action = registered && !*any_feature_registers ? Action::kUnchanged : Action::kRegister;
+  } else if (!actual) {
+    c.action = Action::kCreate;
+  } else {
+    c.fields = DiffFields(r.body, *actual, r.drift_ok);
+    c.action = c.fields.empty() ? Action::kUnchanged : Action::kUpdate;
+  }
+  return c;
+}
+
+std::string Lower(std::string s) {
+  for (auto& ch : s)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// Appends a delete for each listed item the spec owns and no longer describes. Each depends on
+// every wanted resource, so deletes start once all creates and updates are done.
+void AddOrphans(const std::vector<Resource>& resources, const std::vector<OwnedCollection>& owned,
+                const std::vector<std::vector<json>>& listed, std::vector<Change>* out) {
+  std::set<std::string> wanted_ids, keys;
+  std::vector<std::string> wanted_keys;
+  for (const auto& r : resources) {
+    wanted_ids.insert(Lower(r.id));
+    wanted_keys.push_back(r.key);
+    keys.insert(r.key);
+  }
+  for (size_t i = 0; i < owned.size(); ++i) {
+    const OwnedCollection& c = owned[i];
+    for (const json& item : listed[i]) {
+      std::string id = item.is_object() ? item.value("id", "") : "";
+      if (id.empty() || wanted_ids.count(Lower(id)) || !Owns(c, item)) continue;
+      std::string name = item.value("name", "");
+      std::string key = c.key_prefix + name;
+      while (!keys.insert(key).second)
+        key += "~";
+      Resource r{key, c.type, name, ResourceKind::kArm, id, c.api_version, json(), wanted_keys, {}};
+      log::Get("azure")->debug("{}: owned by the spec but no longer in it; will delete", id);
+      out->push_back({std::move(r), Action::kDelete, {}});
+    }
+  }
+}
+
 }  // namespace
 
 const char* ActionName(Action a) {
@@ -148,36 +203,44 @@ std::vector<Change> OfflinePlan(const std::vector<Resource>& resources) {
 }
 
 Result<std::vector<Change>> Plan(const Context& ctx, ArmClient& arm,
-                                 const std::vector<Resource>& resources) {
-  // Every read is independent: issue them together.
+                                 const std::vector<Resource>& resources,
+                                 const std::vector<OwnedCollection>& owned) {
+  // Every read and list is independent: issue them together.
   std::vector<std::future<Result<std::optional<json>>>> reads;
   for (const auto& r : resources) {
     reads.push_back(std::async(std::launch::async,
                                [&ctx, &arm, &r] { return arm.Get(ctx, r.id, r.api_version); }));
   }
+  std::vector<std::future<Result<std::vector<json>>>> lists;
+  for (const auto& c : owned) {
+    lists.push_back(std::async(std::launch::async, [&ctx, &arm, &c] {
+      return arm.List(ctx, c.list_path, c.api_version);
+    }));
+  }
+
   std::vector<Change> out;
+  Status failed;
   bool any_feature_registers = false;
   for (size_t i = 0; i < resources.size(); ++i) {
     const Resource& r = resources[i];
     auto got = reads[i].get();
-    if (!got.ok()) return got.status().Prefixed(fmt::format("reading {}", r.key));
-    Change c{r, Action::kUnchanged, {}};
-    const std::optional<json>& actual = *got;
-    if (r.kind == ResourceKind::kFeature) {
-      bool registered = actual && (*actual)["properties"].value("state", "") == "Registered";
-      c.action = registered ? Action::kUnchanged : Action::kRegister;
-      any_feature_registers |= !registered;
-    } else if (r.kind == ResourceKind::kProvider) {
-      bool registered = actual && actual->value("registrationState", "") == "Registered";
-      c.action = registered && !any_feature_registers ? Action::kUnchanged : Action::kRegister;
-    } else if (!actual) {
-      c.action = Action::kCreate;
-    } else {
-      c.fields = DiffFields(r.body, *actual, r.drift_ok);
-      c.action = c.fields.empty() ? Action::kUnchanged : Action::kUpdate;
+    if (!got.ok()) {
+      if (failed.ok()) failed = got.status().Prefixed(fmt::format("reading {}", r.key));
+      continue;
     }
-    out.push_back(std::move(c));
+    out.push_back(Decide(r, *got, &any_feature_registers));
   }
+  std::vector<std::vector<json>> listed;
+  for (size_t i = 0; i < owned.size(); ++i) {
+    auto items = lists[i].get();
+    if (!items.ok() && failed.ok()) {
+      failed = items.status().Prefixed(fmt::format("listing {}", owned[i].type));
+    }
+    listed.push_back(items.ok() ? std::move(*items) : std::vector<json>());
+  }
+  // Every future is joined before returning: they refer to this frame's arguments.
+  if (!failed.ok()) return failed;
+  AddOrphans(resources, owned, listed, &out);
   return out;
 }
 

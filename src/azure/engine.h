@@ -34,9 +34,12 @@ struct PlannedRequest {
 // Every resource is a create (features and the provider a registration); needs no credentials.
 std::vector<Change> OfflinePlan(const std::vector<Resource>& resources);
 
-// Reads each resource (GETs only) and decides what to do with it.
+// Reads each resource (GETs only) and decides what to do with it. Then lists each of `owned`:
+// what the spec owns there but no longer describes becomes a delete, ordered after every other
+// change so that, for example, a renamed pool's replacement exists before the old pool goes.
 Result<std::vector<Change>> Plan(const Context& ctx, ArmClient& arm,
-                                 const std::vector<Resource>& resources);
+                                 const std::vector<Resource>& resources,
+                                 const std::vector<OwnedCollection>& owned = {});
 
 std::vector<PlannedRequest> Requests(const std::vector<Change>& changes);
 

@@ -1,5 +1,8 @@
 #include "azure/resources.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "azure/rules.h"
@@ -13,7 +16,23 @@ json Tags(const AksSpec& spec) {
   json tags = json::object();
   for (const auto& [k, v] : spec.tags)
     tags[k] = v;
+  tags[kManagedByTag] = spec.prefix;
   return tags;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string ResourceGroupId(const AksSpec& spec, const std::string& subscription) {
+  return "/subscriptions/" + subscription + "/resourceGroups/" + spec.ResourceGroup();
+}
+
+std::string ClusterId(const AksSpec& spec, const std::string& subscription) {
+  return ResourceGroupId(spec, subscription) +
+         "/providers/Microsoft.ContainerService/managedClusters/" + spec.ClusterName();
 }
 
 json PoolProperties(const AksSpec& spec, const PoolSpec& pool, bool system) {
@@ -34,7 +53,9 @@ json PoolProperties(const AksSpec& spec, const PoolSpec& pool, bool system) {
   if (system) taints.push_back("CriticalAddonsOnly=true:NoSchedule");
   if (!taints.empty()) p["nodeTaints"] = taints;
   if (!pool.gpu_driver.empty()) p["gpuProfile"] = {{"driver", pool.gpu_driver}};
-  if (pool.managed_gpu_experience) p["tags"] = {{"EnableManagedGPUExperience", "true"}};
+  // Node pools carry tags of their own; the spec's tag marks the pools aiconform created.
+  p["tags"] = {{kManagedByTag, spec.prefix}};
+  if (pool.managed_gpu_experience) p["tags"]["EnableManagedGPUExperience"] = "true";
   return p;
 }
 
@@ -149,7 +170,7 @@ std::vector<std::string> DiffFields(const json& desired, const json& actual,
 std::vector<Resource> BuildResources(const AksSpec& spec, const std::string& subscription) {
   std::vector<Resource> out;
   const std::string sub = "/subscriptions/" + subscription;
-  const std::string rg = sub + "/resourceGroups/" + spec.ResourceGroup();
+  const std::string rg = ResourceGroupId(spec, subscription);
 
   // 1. Features under Microsoft.ContainerService, then the provider's re-registration.
   std::vector<std::string> features = {"ManagedGatewayAPIPreview"};
@@ -194,8 +215,7 @@ std::vector<Resource> BuildResources(const AksSpec& spec, const std::string& sub
                  {}});
 
   // 3. Cluster and 4. the accelerator pool.
-  const std::string cluster_id =
-      rg + "/providers/Microsoft.ContainerService/managedClusters/" + spec.ClusterName();
+  const std::string cluster_id = ClusterId(spec, subscription);
   out.push_back({"cluster",
                  "Microsoft.ContainerService/managedClusters",
                  spec.ClusterName(),
@@ -316,6 +336,59 @@ std::vector<Resource> BuildResources(const AksSpec& spec, const std::string& sub
                  {"workspace", "cluster"},
                  {}});
   return out;
+}
+
+std::vector<OwnedCollection> OwnedCollections(const AksSpec& spec,
+                                              const std::string& subscription) {
+  const std::string rg = ResourceGroupId(spec, subscription);
+  const std::string cluster = ClusterId(spec, subscription);
+  return {
+      {"pool/",
+       "Microsoft.ContainerService/managedClusters/agentPools",
+       cluster + "/agentPools",
+       kContainerServiceApi,
+       spec.prefix,
+       "",
+       {spec.system_pool.name}},
+      {"rules/",
+       "Microsoft.AlertsManagement/prometheusRuleGroups",
+       rg + "/providers/Microsoft.AlertsManagement/prometheusRuleGroups",
+       kPrometheusRulesApi,
+       spec.prefix,
+       "",
+       {}},
+      {"association/",
+       "Microsoft.Insights/dataCollectionRuleAssociations",
+       cluster + "/providers/Microsoft.Insights/dataCollectionRuleAssociations",
+       kDataCollectionApi,
+       "",
+       rg + "/",
+       {}},
+  };
+}
+
+bool Owns(const OwnedCollection& c, const json& item) {
+  if (!item.is_object()) return false;
+  std::string name = item.value("name", "");
+  for (const auto& k : c.keep) {
+    if (Lower(k) == Lower(name)) return false;
+  }
+  if (!c.tag_value.empty()) {
+    // Pools keep their tags under properties; tracked resources at the top.
+    for (const json* holder : {&item, item.contains("properties") ? &item["properties"] : &item}) {
+      const json& tags = holder->contains("tags") ? (*holder)["tags"] : json();
+      if (tags.is_object() && tags.value(kManagedByTag, "") == c.tag_value) return true;
+    }
+    return false;
+  }
+  if (c.points_into.empty() || !item.contains("properties")) return false;
+  const json& props = item["properties"];
+  if (!props.is_object()) return false;
+  for (const char* field : {"dataCollectionRuleId", "dataCollectionEndpointId"}) {
+    std::string ref = Lower(props.value(field, ""));
+    if (!ref.empty() && ref.rfind(Lower(c.points_into), 0) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace aic::azure

@@ -42,8 +42,35 @@ struct Resource {
   std::vector<std::string> drift_ok;
 };
 
+// The tag aiconform sets on every resource it creates that takes tags (the resource group, the
+// cluster, its pools, the Monitor resources, the rule groups); the value is the spec's prefix.
+// Azure tag names may not contain '/', so this cannot be spelt "aiconform.io/managed-by".
+inline constexpr char kManagedByTag[] = "aiconform-managed-by";
+
+// A list in which resources this spec created may remain after they left the spec (a renamed
+// agent pool, a removed rule group or association). Plan lists it and deletes what it owns.
+struct OwnedCollection {
+  std::string key_prefix;  // an orphan's key is key_prefix + its name
+  std::string type;
+  std::string list_path;  // ARM path of the list, without api-version
+  std::string api_version;
+  // Ownership: tags[kManagedByTag] equals `tag_value` when that is set; otherwise a
+  // properties.*Id reference starts with `points_into` (associations carry no tags, so one is
+  // ours when it points at a collection rule or endpoint in the resource group the spec owns).
+  std::string tag_value;
+  std::string points_into;
+  std::vector<std::string> keep;  // names never deleted (the system pool lives in the cluster)
+};
+
 // The resources for `spec` in subscription `subscription`, in a dependency-respecting order.
 std::vector<Resource> BuildResources(const AksSpec& spec, const std::string& subscription);
+
+// Where resources that left `spec` may remain: the cluster's agent pools, the rule groups of
+// the resource group, and the collection rule associations of the cluster.
+std::vector<OwnedCollection> OwnedCollections(const AksSpec& spec, const std::string& subscription);
+
+// True when `item` (one entry of the collection's list) was created by this spec.
+bool Owns(const OwnedCollection& collection, const nlohmann::json& item);
 
 // The subset of `desired` that differs from `actual`, as "a.b.c: old -> new" lines; objects in
 // arrays that have a "name" are matched by name. Fields only the server sets are ignored.

@@ -51,7 +51,8 @@ void SyncOutput(TargetFlags& f) {
 
 Runner AddUp(CLI::App& cmd, const GlobalOptions&) {
   auto f = AddTargetFlags(cmd, false);
-  cmd.add_option("--workers", f->local.workers, "local: worker nodes to run");
+  cmd.add_option("--workers", f->local.workers,
+                 "local: worker nodes to run (default 2; 0: the control plane alone)");
   cmd.add_option("--kubeconfig-out", f->aks.kubeconfig_out,
                  "aks: where to write the cluster's kubeconfig");
   return [f] {
@@ -80,7 +81,11 @@ Runner AddDown(CLI::App& cmd, const GlobalOptions&) {
 Runner AddStatus(CLI::App& cmd, const GlobalOptions&) {
   auto f = AddTargetFlags(cmd, true);
   return [f] {
-    if (f->target == "aks") return ReportError("status --target aks is not supported yet");
+    if (f->target == "aks") {
+      SyncOutput(*f);
+      if (f->aks.spec_file.empty()) return ReportError("--target aks needs -f SPEC", kExitUsage);
+      return azure::StatusCommand(f->aks);
+    }
     return local::StatusCommand(f->local);
   };
 }

@@ -119,6 +119,153 @@ TEST_F(AksEndToEnd, ChangedAcceleratorPoolSizeUpdatesOnlyThatPool) {
   EXPECT_THAT(w.back().get<std::string>(), HasSubstr("/agentPools/gpunp"));
 }
 
+// Index of the first write that contains all of `parts`, or the number of writes.
+size_t WriteIndex(const json& writes, std::initializer_list<const char*> parts) {
+  for (size_t i = 0; i < writes.size(); ++i) {
+    std::string w = writes[i];
+    bool all = true;
+    for (const char* p : parts)
+      all &= w.find(p) != std::string::npos;
+    if (all) return i;
+  }
+  return writes.size();
+}
+
+TEST_F(AksEndToEnd, RenamedPoolIsCreatedThenTheOldOneDeleted) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  EditSpec("name: gpunp", "name: gpupool");
+
+  auto plan = Aiconform("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("delete +Microsoft.ContainerService/"
+                                                 "managedClusters/agentPools +gpunp"));
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("create +Microsoft.ContainerService/"
+                                                 "managedClusters/agentPools +gpupool"));
+  EXPECT_THAT(plan.out, HasSubstr("1 to create, 0 to update, 0 to register, 1 to delete"));
+  auto js = Aiconform("plan", {"-o", "json"});
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  json requests = json::parse(js.out)["requests"];
+  ASSERT_EQ(requests.size(), 2u) << requests.dump(1);
+  EXPECT_EQ(requests[1]["method"], "DELETE");
+  EXPECT_THAT(requests[1]["path"].get<std::string>(), HasSubstr("/agentPools/gpunp?api-version="));
+
+  auto up = Aiconform("up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  json state = State();
+  std::string ids = state["resources"].dump();
+  EXPECT_THAT(ids, HasSubstr("/agentPools/gpupool"));
+  EXPECT_THAT(ids, Not(HasSubstr("/agentPools/gpunp")));
+  // The new pool exists before the old one goes, and the system pool is left alone.
+  json w = state["writes"];
+  EXPECT_LT(WriteIndex(w, {"PUT", "/agentPools/gpupool"}), WriteIndex(w, {"DELETE", "gpunp"}));
+  EXPECT_LT(WriteIndex(w, {"DELETE", "gpunp"}), w.size());
+  EXPECT_EQ(WriteIndex(w, {"DELETE", "/agentPools/system"}), w.size());
+
+  auto after = Aiconform("plan", {"-o", "json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(json::parse(after.out)["requests"].empty()) << after.out;
+}
+
+TEST_F(AksEndToEnd, PlanDeletesOnlyWhatTheSpecOwns) {
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  const std::string rg =
+      "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/aks-ai-conformant-dev-rg";
+  const std::string cluster =
+      rg + "/providers/Microsoft.ContainerService/managedClusters/aks-ai-conformant-dev";
+  const std::string dcr =
+      rg +
+      "/providers/Microsoft.Insights/dataCollectionRules/MSProm-centralus-aks-ai-conformant-dev";
+  auto rule_group = [&](const std::string& name, bool ours) {
+    json body = {{"location", "centralus"},
+                 {"properties",
+                  {{"scopes", {cluster}}, {"rules", {{{"record", "a:b"}, {"expression", "up"}}}}}}};
+    if (ours) body["tags"] = {{"aiconform-managed-by", "aks-ai-conformant-dev"}};
+    auto r = emu_->Request("PUT",
+                           rg + "/providers/Microsoft.AlertsManagement/prometheusRuleGroups/" +
+                               name + "?api-version=2023-03-01",
+                           body.dump());
+    ASSERT_EQ(r->first, 201) << r->second.dump();
+  };
+  auto association = [&](const std::string& name, const std::string& rule) {
+    json body = {{"properties", {{"dataCollectionRuleId", rule}}}};
+    auto r =
+        emu_->Request("PUT",
+                      cluster + "/providers/Microsoft.Insights/dataCollectionRuleAssociations/" +
+                          name + "?api-version=2024-03-11",
+                      body.dump());
+    ASSERT_EQ(r->first, 201) << r->second.dump();
+  };
+  // A group the spec once had, and one a colleague added by hand (enough for several pages).
+  rule_group("OldRecordingRules", true);
+  rule_group("TeamAlerts", false);
+  association("old-association", dcr);
+  association("team-association",
+              "/subscriptions/other/resourceGroups/team/providers/"
+              "Microsoft.Insights/dataCollectionRules/team");
+  ASSERT_EQ(emu_->Request("PUT", cluster + "/agentPools/handmade?api-version=2026-02-01",
+                          R"({"properties":{"vmSize":"Standard_D2s_v3","count":1}})")
+                ->first,
+            201);
+
+  auto plan = Aiconform("plan", {"-o", "json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  std::vector<std::string> deleted;
+  json parsed = json::parse(plan.out);
+  for (const auto& r : parsed["requests"]) {
+    EXPECT_EQ(r["method"], "DELETE") << r.dump();
+    deleted.push_back(r["path"]);
+  }
+  ASSERT_EQ(deleted.size(), 2u) << plan.out;
+  EXPECT_THAT(deleted[0] + deleted[1], HasSubstr("prometheusRuleGroups/OldRecordingRules?"));
+  EXPECT_THAT(deleted[0] + deleted[1],
+              HasSubstr("dataCollectionRuleAssociations/old-association?"));
+
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  std::string ids = State()["resources"].dump();
+  EXPECT_THAT(ids, Not(HasSubstr("OldRecordingRules")));
+  EXPECT_THAT(ids, Not(HasSubstr("old-association")));
+  EXPECT_THAT(ids, HasSubstr("TeamAlerts"));
+  EXPECT_THAT(ids, HasSubstr("team-association"));
+  EXPECT_THAT(ids, HasSubstr("/agentPools/handmade"));
+}
+
+TEST_F(AksEndToEnd, StatusShowsEachResourcesStateAndTheClustersNodes) {
+  auto before = Aiconform("status");
+  EXPECT_EQ(before.exit_code, 3) << before.err;
+  EXPECT_THAT(before.out,
+              ::testing::ContainsRegex("managedClusters +aks-ai-conformant-dev +absent"));
+
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  size_t requests = State()["requests"].size();
+  auto table = Aiconform("status");
+  ASSERT_EQ(table.exit_code, 0) << table.err << table.out;
+  EXPECT_THAT(table.out, HasSubstr("power Running, Kubernetes 1.34.2, pool gpunp: 1 nodes, pool "
+                                   "system: 2 nodes"));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("Microsoft.Features/features +"
+                                                  "ManagedGatewayAPIPreview +Registered"));
+
+  auto js = Aiconform("status", {"-o", "json"});
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  json s = json::parse(js.out);
+  EXPECT_EQ(s["healthy"], true);
+  ASSERT_EQ(s["resources"].size(), 12u);
+  for (const auto& r : s["resources"]) {
+    EXPECT_TRUE(r["state"] == "Succeeded" || r["state"] == "Registered") << r.dump();
+    if (r["key"] == "cluster") {
+      EXPECT_EQ(r["powerState"], "Running");
+      EXPECT_EQ(r["kubernetesVersion"], "1.34.2");
+      EXPECT_EQ(r["nodeCounts"]["system"], 2);
+    }
+    if (r["key"] == "pool/gpunp") {
+      EXPECT_EQ(r["nodeCount"], 1);
+    }
+  }
+  // Status only reads.
+  json after = State();
+  for (size_t i = requests; i < after["requests"].size(); ++i)
+    EXPECT_EQ(after["requests"][i].get<std::string>().rfind("GET ", 0), 0u) << after["requests"][i];
+}
+
 TEST_F(AksEndToEnd, DownDeletesTheResourceGroup) {
   ASSERT_EQ(Aiconform("up").exit_code, 0);
   auto down = Aiconform("down");

@@ -9,8 +9,10 @@ misspelt property (such as networkProfile.gatewayAPIEnabled, which AKS silently 
 loudly in tests.
 
 Control endpoints (no authentication): GET /_emulator/state, POST /_emulator/faults
-{"rules": [{"match": "managedClusters/", "method": "PUT", "kind": "429|500|drop|drop_after|slow",
-"count": 1, "retry_after": 1, "factor": 3}]}.
+{"rules": [{"match": "managedClusters/", "method": "PUT",
+"kind": "429|500|drop|drop_after|slow|ratelimit", "count": 1, "retry_after": 1, "factor": 3,
+"headers": {"x-ms-ratelimit-remaining-subscription-reads": "3"}}]} (ratelimit serves the request
+and adds the headers to its answer).
 """
 import argparse
 import base64
@@ -49,6 +51,9 @@ def O(props, req=(), ro=()):
     return {"t": "object", "props": props, "req": list(req), "ro": list(ro)}
 
 
+# Azure tag names may not contain < > % & \\ ? / (Resource Manager rejects them).
+TAGS = {"t": "map", "values": S, "keyfmt": re.compile(r"^[^<>%&\\?/]{1,512}$")}
+
 ALLOWLIST = re.compile(r"^([a-z]+=\[[^\[\]=]*\])(,[a-z]+=\[[^\[\]=]*\])*$")
 
 POOL_PROPS = {
@@ -56,14 +61,14 @@ POOL_PROPS = {
     "type": E("VirtualMachineScaleSets", "AvailabilitySet", "VirtualMachines"),
     "mode": E("System", "User", "Gateway"), "orchestratorVersion": S,
     "enableAutoScaling": B, "minCount": I, "maxCount": I, "availabilityZones": A(S),
-    "nodeTaints": A(S), "nodeLabels": M(), "tags": M(),
+    "nodeTaints": A(S), "nodeLabels": M(), "tags": TAGS,
     "gpuProfile": O({"driver": E("Install", "None")}),
     "provisioningState": S, "currentOrchestratorVersion": S, "nodeImageVersion": S,
 }
 POOL_RO = ["provisioningState", "currentOrchestratorVersion", "nodeImageVersion"]
 
 CLUSTER = O({
-    "location": S, "tags": M(),
+    "location": S, "tags": TAGS,
     "identity": O({"type": E("SystemAssigned", "UserAssigned", "None"), "principalId": S,
                    "tenantId": S}, ro=["principalId", "tenantId"]),
     "sku": O({"name": E("Base", "Automatic"), "tier": E("Free", "Standard", "Premium")}),
@@ -101,7 +106,7 @@ CLUSTER = O({
 
 AGENT_POOL = O({"properties": O(POOL_PROPS, ro=POOL_RO)})
 
-TRACKED = {"location": S, "tags": M()}
+TRACKED = {"location": S, "tags": TAGS}
 RESOURCE_GROUP = O(dict(TRACKED, managedBy=S,
                         properties=O({"provisioningState": S}, ro=["provisioningState"])),
                    req=["location"])
@@ -154,6 +159,16 @@ TYPES = [
     ("rules", RG + r"/providers/microsoft.alertsmanagement/prometheusrulegroups/(?P<name>[^/]+)$",
      "2023-03-01", RULE_GROUP, 0.3, 0.1, False),
 ]
+# Lists: kind of the items, path pattern, API version. Pages hold LIST_PAGE items; the rest
+# follows through nextLink.
+LISTS = [
+    ("pool", RG + r"/providers/microsoft.containerservice/managedclusters/(?P<cluster>[^/]+)"
+     r"/agentpools$", "2026-02-01"),
+    ("rules", RG + r"/providers/microsoft.alertsmanagement/prometheusrulegroups$", "2023-03-01"),
+    ("assoc", r"(?P<target>/subscriptions/.+)/providers/microsoft.insights/"
+     r"datacollectionruleassociations$", "2024-03-11"),
+]
+LIST_PAGE = 2
 FEATURE = re.compile(SUB + r"/providers/microsoft.features/providers/(?P<ns>[^/]+)/features/"
                      r"(?P<name>[^/]+)(?P<action>/register|/unregister)?$")
 PROVIDER = re.compile(SUB + r"/providers/(?P<ns>microsoft\.[a-z]+)(?P<action>/register)?$")
@@ -187,6 +202,8 @@ def validate(value, schema, path):
         if not isinstance(value, dict):
             raise ContractError(f"{path[:-1]}: expected an object of strings")
         for k, v in value.items():
+            if "keyfmt" in schema and not schema["keyfmt"].match(k):
+                raise ContractError(f"{path}{k}: not a valid tag name")
             validate(v, schema["values"], f"{path}{k}.")
     elif t == "string":
         if not isinstance(value, str):
@@ -353,6 +370,9 @@ class Handler(BaseHTTPRequestHandler):
                         status < 300:
                     emu.writes.append(f"{method} {path}")
                 emu.requests.append(f"{method} {path} -> {status}")
+        if fault and fault["kind"] == "ratelimit":
+            # The request is served; the answer reports a nearly spent rate-limit bucket.
+            headers = dict(headers or {}, **fault.get("headers", {}))
         # Synchronous operations take their time too, without holding the lock.
         time.sleep(getattr(self, "sync_delay", 0))
         self.sync_delay = 0
@@ -411,6 +431,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.provider(method, path, api, m)
         if path.endswith("/listClusterUserCredential") and method == "POST":
             return self.credentials(path[:-len("/listClusterUserCredential")], api)
+        for kind, pattern, want_api in LISTS:
+            if (m := re.match(pattern, path.lower())) and method == "GET":
+                if api != want_api:
+                    return arm_error(400, "InvalidApiVersionParameter", f"use {want_api}")
+                return self.list(kind, m, path, api, query)
         found = kind_of(path)
         if not found:
             return arm_error(404, "InvalidResourceType", f"no resource type at {path}")
@@ -505,11 +530,44 @@ class Handler(BaseHTTPRequestHandler):
                                  "the managed cluster has an operation in progress")
         return None
 
+    def list(self, kind, m, path, api, query):
+        """One page of the items of `kind` under the list's parent, sorted by id."""
+        emu = self.emu
+        low = path.lower()
+        if kind == "pool":
+            parent = low.rsplit("/agentpools", 1)[0]
+        elif kind == "rules":
+            parent = f"/subscriptions/{m.group('sub')}/resourcegroups/{m.group('rg')}"
+        else:
+            parent = m.group("target")
+        owner = emu.resources.get(parent)
+        if not owner:
+            return arm_error(404, "ResourceNotFound", f"{parent} not found")
+        items = [self.view(r) for k, r in emu.resources.items()
+                 if r["kind"] == kind and k.startswith(low + "/" if kind != "rules" else
+                                                       parent + "/providers/")]
+        if kind == "pool":
+            # The pools given in the cluster's agentPoolProfiles are agent pools too.
+            for p in owner["body"].get("properties", {}).get("agentPoolProfiles", []):
+                props = {k: v for k, v in p.items() if k != "name"}
+                props["provisioningState"] = owner["state"]
+                items.append({"id": f"{owner['id']}/agentPools/{p['name']}", "name": p["name"],
+                              "properties": props})
+        items.sort(key=lambda i: i["id"].lower())
+        skip = int((query.get("$skipToken") or ["0"])[0])
+        body = {"value": items[skip:skip + LIST_PAGE]}
+        if skip + LIST_PAGE < len(items):
+            body["nextLink"] = (f"{self.base()}{path}?api-version={api}"
+                                f"&$skipToken={skip + LIST_PAGE}")
+        return 200, body, {}
+
     def view(self, r):
         body = json.loads(json.dumps(r["body"]))
         body.update({"id": r["id"], "name": r["id"].rsplit("/", 1)[1]})
         props = body.setdefault("properties", {})
         props["provisioningState"] = r["state"]
+        if r["kind"] in ("cluster", "pool"):
+            props["powerState"] = {"code": "Running"}
         if r["kind"] == "cluster":
             props["fqdn"] = f"{props.get('dnsPrefix', 'x')}.hcp.centralus.azmk8s.io"
             props["currentKubernetesVersion"] = props.get("kubernetesVersion")

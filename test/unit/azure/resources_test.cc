@@ -122,5 +122,51 @@ TEST(Diff, NamedArrayItemsMatchByName) {
   EXPECT_TRUE(DiffFields(want, have, {}).empty());
 }
 
+TEST(Resources, EverythingTaggableCarriesTheManagedByTag) {
+  auto rs = Defaults();
+  for (const auto& r : rs) {
+    if (r.kind != ResourceKind::kArm || r.key == "dcra" || r.key == "dcea") continue;
+    const json& tags = r.key == "pool/gpunp" ? r.body["properties"]["tags"] : r.body["tags"];
+    EXPECT_EQ(tags.value(kManagedByTag, ""), "aks-ai-conformant-dev") << r.key;
+  }
+  const json& sys = Find(rs, "cluster").body["properties"]["agentPoolProfiles"][0];
+  EXPECT_EQ(sys["tags"][kManagedByTag], "aks-ai-conformant-dev");
+}
+
+TEST(Resources, OwnershipOfListedPoolsFollowsTheTagAndSparesTheSystemPool) {
+  auto spec = *ParseSpec("kind: AksEnvironment\n", "x");
+  auto owned = OwnedCollections(spec, "sub");
+  ASSERT_EQ(owned.size(), 3u);
+  const OwnedCollection& pools = owned[0];
+  EXPECT_THAT(pools.list_path, HasSubstr("/managedClusters/aks-ai-conformant-dev/agentPools"));
+  auto pool = [](const std::string& name, const json& tags) {
+    return json{{"name", name}, {"properties", {{"tags", tags}}}};
+  };
+  EXPECT_TRUE(Owns(pools, pool("oldpool", {{kManagedByTag, "aks-ai-conformant-dev"}})));
+  EXPECT_FALSE(Owns(pools, pool("system", {{kManagedByTag, "aks-ai-conformant-dev"}})));
+  EXPECT_FALSE(Owns(pools, pool("handmade", json::object())));
+  EXPECT_FALSE(Owns(pools, pool("other", {{kManagedByTag, "another-env"}})));
+  EXPECT_FALSE(Owns(pools, json("not an object")));
+}
+
+TEST(Resources, AssociationsAreOursWhenTheyPointIntoTheOwnedGroup) {
+  auto owned = OwnedCollections(*ParseSpec("kind: AksEnvironment\n", "x"), "sub");
+  const OwnedCollection& assoc = owned[2];
+  auto to = [](const char* field, const std::string& id) {
+    return json{{"name", "a"}, {"properties", {{field, id}}}};
+  };
+  // ARM may return ids in another case.
+  EXPECT_TRUE(Owns(assoc, to("dataCollectionRuleId",
+                             "/subscriptions/sub/resourcegroups/AKS-AI-CONFORMANT-DEV-RG/providers/"
+                             "Microsoft.Insights/dataCollectionRules/x")));
+  EXPECT_TRUE(Owns(assoc, to("dataCollectionEndpointId",
+                             "/subscriptions/sub/resourceGroups/aks-ai-conformant-dev-rg/providers/"
+                             "Microsoft.Insights/dataCollectionEndpoints/x")));
+  EXPECT_FALSE(Owns(assoc, to("dataCollectionRuleId",
+                              "/subscriptions/sub/resourceGroups/aks-ai-conformant-dev-rg2/"
+                              "providers/Microsoft.Insights/dataCollectionRules/x")));
+  EXPECT_FALSE(Owns(assoc, json{{"name", "a"}}));
+}
+
 }  // namespace
 }  // namespace aic::azure
