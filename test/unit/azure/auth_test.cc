@@ -1,6 +1,9 @@
 #include "azure/auth.h"
 
+#include <unistd.h>
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -100,6 +103,99 @@ TEST(Auth, ClientAssertionIsAnRs256JwtSignedByTheCertificateKey) {
   EVP_PKEY_free(pub);
   X509_free(cert);
   std::filesystem::remove_all(dir);
+}
+
+// A fake `az` on PATH that prints what `az account get-access-token` prints and records its
+// arguments, one line per call.
+class FakeAzureCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("aic-fake-az-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    old_path_ = std::getenv("PATH") ? std::getenv("PATH") : "";
+    setenv("PATH", (dir_.string() + ":" + old_path_).c_str(), 1);
+  }
+  void TearDown() override {
+    setenv("PATH", old_path_.c_str(), 1);
+    std::filesystem::remove_all(dir_);
+  }
+
+  void WriteAz(const std::string& json_out, int exit_code = 0) {
+    std::string script = dir_ / "az";
+    std::ofstream(script) << "#!/bin/sh\necho \"$*\" >> '" << (dir_ / "calls").string()
+                          << "'\ncat <<'EOF'\n"
+                          << json_out << "\nEOF\nexit " << exit_code << "\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  }
+
+  std::string Calls() {
+    std::ifstream in(dir_ / "calls");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  std::filesystem::path dir_;
+  std::string old_path_;
+};
+
+nlohmann::json AzOutput(long expires_on) {
+  return {{"accessToken", "fake-az-token-5f3a9c"},
+          {"expiresOn", "2099-01-01 00:00:00.000000"},
+          {"expires_on", expires_on},
+          {"subscription", "11111111-2222-3333-4444-555555555555"},
+          {"tenant", "tenant-from-az"},
+          {"tokenType", "Bearer"}};
+}
+
+TEST_F(FakeAzureCli, TokenComesFromAzForTheArmResourceAndIsCachedUntilExpiry) {
+  long in_an_hour =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(1)).time_since_epoch())
+          .count();
+  WriteAz(AzOutput(in_an_hour).dump());
+  auto src = MakeTokenSource(Context(), {"cli", {}});
+  ASSERT_TRUE(src.ok()) << src.status().message();
+  EXPECT_EQ((*src)->Name(), "Azure CLI");
+  for (int i = 0; i < 2; ++i) {
+    auto t = (*src)->Fetch(Context(), "https://management.azure.com/.default");
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->token, "fake-az-token-5f3a9c");
+    auto left = t->expires_at - std::chrono::system_clock::now();
+    EXPECT_GT(left, std::chrono::minutes(55));
+    EXPECT_LT(left, std::chrono::minutes(61));
+  }
+  std::string calls = Calls();
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), '\n'), 1) << calls;
+  EXPECT_NE(calls.find("account get-access-token --resource https://management.azure.com/"),
+            std::string::npos)
+      << calls;
+}
+
+TEST_F(FakeAzureCli, ExpiredTokenIsFetchedAgain) {
+  long past = std::chrono::duration_cast<std::chrono::seconds>(
+                  (std::chrono::system_clock::now() - std::chrono::minutes(1)).time_since_epoch())
+                  .count();
+  WriteAz(AzOutput(past).dump());
+  auto src = MakeTokenSource(Context(), {"cli", {}});
+  ASSERT_TRUE(src.ok());
+  ASSERT_TRUE((*src)->Fetch(Context(), "https://management.azure.com/.default").ok());
+  ASSERT_TRUE((*src)->Fetch(Context(), "https://management.azure.com/.default").ok());
+  std::string calls = Calls();
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), '\n'), 2) << calls;
+}
+
+TEST_F(FakeAzureCli, FailingAzAsksForLoginAndShowsNoOutput) {
+  WriteAz(R"({"accessToken": "leaked-if-shown"})", 1);
+  auto src = MakeTokenSource(Context(), {"cli", {}});
+  ASSERT_TRUE(src.ok());
+  auto t = (*src)->Fetch(Context(), "https://management.azure.com/.default");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(t.status().message().find("az login"), std::string::npos);
+  EXPECT_EQ(t.status().message().find("leaked-if-shown"), std::string::npos);
 }
 
 }  // namespace
