@@ -289,6 +289,10 @@ std::vector<std::string> ControlPlane::Args(const std::string& name, const Ports
             // DRA's GA API; served by default in 1.34, stated so that a changed default
             // cannot silently drop it.
             "--runtime-config=resource.k8s.io/v1=true", "--profiling=false",
+            // Node names are not resolvable here; kubelets serve certificates from our CA
+            // for their node address.
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
+            f("kubelet-certificate-authority", l.cert("ca")),
             f("cert-dir", l.pki() + "/apiserver-generated")};
   }
   bool cm = name == "kube-controller-manager";
@@ -314,7 +318,11 @@ std::vector<std::string> ControlPlane::Args(const std::string& name, const Ports
           std::string("--use-service-account-credentials=true"),
           std::string("--controllers=*,bootstrapsigner,tokencleaner"),
           std::string("--allocate-node-cidrs=true"), f("cluster-cidr", kPodCidr),
-          std::string("--node-cidr-mask-size=24"), f("service-cluster-ip-range", kServiceCidr)}) {
+          std::string("--node-cidr-mask-size=24"), f("service-cluster-ip-range", kServiceCidr),
+          // A node whose kubelet stops renewing its lease (every 5 s) is NotReady after 20 s,
+          // not the default 50 s, so that evictions in checks and tests happen in seconds.
+          std::string("--node-monitor-grace-period=20s"),
+          std::string("--node-monitor-period=2s")}) {
       args.push_back(a);
     }
   }
@@ -465,7 +473,8 @@ Result<bool> ControlPlane::Up(const Context& ctx, Progress& progress) {
   auto versions = std::async(std::launch::async, Versions, ctx, options_.bin_dir);
   progress.Start("certificates and kubeconfigs");
   ClusterRecord record =
-      fresh ? ClusterRecord{options_.name, options_.bin_dir, {}, "127.0.0.1", {}} : *previous;
+      fresh ? ClusterRecord{options_.name, options_.bin_dir, {}, "127.0.0.1", {}, {}, {}}
+            : *previous;
   AIC_ASSIGN_OR_RETURN(record.ports, ChoosePorts(fresh ? nullptr : &record));
   record.bin_dir = options_.bin_dir;
   if (fresh) record.advertise_address = HostAddress();

@@ -49,6 +49,25 @@ ComponentRecord* ClusterRecord::Find(const std::string& component) {
   return nullptr;
 }
 
+NodeRecord* ClusterRecord::FindNode(const std::string& node) {
+  for (auto& n : nodes) {
+    if (n.name == node) return &n;
+  }
+  return nullptr;
+}
+
+namespace {
+
+ProcessId PidFrom(const json& j) {
+  return ProcessId{j.value("pid", 0), j.value("startTicks", 0ULL)};
+}
+
+json PidJson(const ProcessId& p) {
+  return {{"pid", p.pid}, {"startTicks", p.start_ticks}};
+}
+
+}  // namespace
+
 Result<ClusterRecord> LoadRecord(const Layout& layout) {
   std::ifstream in(layout.state_file());
   if (!in) return Status(Code::kNotFound, "no cluster state at " + layout.state_file());
@@ -67,6 +86,16 @@ Result<ClusterRecord> LoadRecord(const Layout& layout) {
     r.components.push_back({c.value("name", ""),
                             ProcessId{c.value("pid", 0), c.value("startTicks", 0ULL)},
                             c.value("version", "")});
+  }
+  for (const json& n : j.value("nodes", json::array())) {
+    r.nodes.push_back({n.value("name", ""), n.value("pool", ""), n.value("index", 0),
+                       PidFrom(n.value("containerd", json::object())),
+                       PidFrom(n.value("kubelet", json::object())),
+                       PidFrom(n.value("kubeProxy", json::object()))});
+  }
+  const json settings = j.value("hostSettings", json::object());
+  for (const auto& [key, value] : settings.items()) {
+    if (value.is_string()) r.host_settings[key] = value.get<std::string>();
   }
   return r;
 }
@@ -88,6 +117,16 @@ Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
                                {"startTicks", c.process.start_ticks},
                                {"version", c.version}});
   }
+  j["nodes"] = json::array();
+  for (const auto& n : r.nodes) {
+    j["nodes"].push_back({{"name", n.name},
+                          {"pool", n.pool},
+                          {"index", n.index},
+                          {"containerd", PidJson(n.containerd)},
+                          {"kubelet", PidJson(n.kubelet)},
+                          {"kubeProxy", PidJson(n.kube_proxy)}});
+  }
+  j["hostSettings"] = r.host_settings;
   return WriteFile(layout.state_file(), j.dump(2) + "\n");
 }
 

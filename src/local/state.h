@@ -2,6 +2,7 @@
 // (<state>/cluster.json). Everything `up` creates lives under the state directory.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct Layout {
   std::string pki() const { return root + "/pki"; }
   std::string logs() const { return root + "/logs"; }
   std::string etcd_data() const { return root + "/etcd"; }
+  std::string nodes() const { return root + "/nodes"; }
+  std::string manifests() const { return root + "/manifests"; }
   std::string state_file() const { return root + "/cluster.json"; }
   std::string admin_kubeconfig() const { return root + "/kubeconfig"; }
   std::string component_kubeconfig(const std::string& c) const {
@@ -48,6 +51,16 @@ struct ComponentRecord {
   std::string version;
 };
 
+// A worker node `up` started: its pool and the processes that make it up.
+struct NodeRecord {
+  std::string name;
+  std::string pool;
+  int index = 0;  // picks the node's addresses (node::MakeNodeSpec)
+  ProcessId containerd;
+  ProcessId kubelet;
+  ProcessId kube_proxy;
+};
+
 struct ClusterRecord {
   std::string name;
   std::string bin_dir;
@@ -56,8 +69,13 @@ struct ClusterRecord {
   // nodes in their own network namespaces reach it on.
   std::string advertise_address = "127.0.0.1";
   std::vector<ComponentRecord> components;
+  std::vector<NodeRecord> nodes;
+  // Host settings the nodes change, with their values from before the first node started, so
+  // that `down` puts them back: "net.ipv4.ip_forward" and the kernel tunables kubelet sets.
+  std::map<std::string, std::string> host_settings;
 
   ComponentRecord* Find(const std::string& component);
+  NodeRecord* FindNode(const std::string& node);
 };
 
 // Reads <state>/cluster.json; NotFound when there is none.

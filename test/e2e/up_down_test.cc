@@ -68,7 +68,7 @@ class UpDown : public ::testing::Test {
 };
 
 TEST_F(UpDown, UpStartsAHealthyControlPlaneAndDownLeavesNothingBehind) {
-  CliResult up = Cli({"up"});
+  CliResult up = Cli({"up", "--workers", "0"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_THAT(up.out, HasSubstr(state_ + "/kubeconfig"));
   EXPECT_THAT(up.err, HasSubstr("starting kube-apiserver"));
@@ -109,17 +109,17 @@ TEST_F(UpDown, UpStartsAHealthyControlPlaneAndDownLeavesNothingBehind) {
 }
 
 TEST_F(UpDown, UpOnARunningClusterChangesNothing) {
-  ASSERT_EQ(Cli({"up"}).exit_code, 0);
+  ASSERT_EQ(Cli({"up", "--workers", "0"}).exit_code, 0);
   auto pids = Pids();
 
-  CliResult again = Cli({"up"});
+  CliResult again = Cli({"up", "--workers", "0"});
   EXPECT_EQ(again.exit_code, 0);
   EXPECT_THAT(again.err, HasSubstr("already running; nothing changed"));
   EXPECT_EQ(Pids(), pids);
 }
 
 TEST_F(UpDown, StatusReportsADeadComponentAndUpRestoresOnlyIt) {
-  ASSERT_EQ(Cli({"up"}).exit_code, 0);
+  ASSERT_EQ(Cli({"up", "--workers", "0"}).exit_code, 0);
   auto pids = Pids();
   ASSERT_GT(pids["kube-scheduler"], 1);
   kill(pids["kube-scheduler"], SIGKILL);
@@ -136,7 +136,7 @@ TEST_F(UpDown, StatusReportsADeadComponentAndUpRestoresOnlyIt) {
   EXPECT_EQ(status.exit_code, 3);
   EXPECT_THAT(status.out, HasSubstr("not running"));
 
-  CliResult up = Cli({"up"});
+  CliResult up = Cli({"up", "--workers", "0"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_THAT(up.err, HasSubstr("starting kube-scheduler"));
   auto restored = Pids();
@@ -159,7 +159,7 @@ std::string BrokenBinDir() {
 
 TEST_F(UpDown, ComponentThatFailsToStartIsShownAndEverythingIsStopped) {
   std::string bin = BrokenBinDir();
-  CliResult up = Cli({"up", "--bin-dir", bin});
+  CliResult up = Cli({"up", "--workers", "0", "--bin-dir", bin});
   EXPECT_EQ(up.exit_code, 1);
   EXPECT_THAT(up.err, HasSubstr("kube-apiserver exited during start-up"));
   EXPECT_THAT(up.err, HasSubstr("unknown flag: --boom"));
@@ -170,7 +170,7 @@ TEST_F(UpDown, ComponentThatFailsToStartIsShownAndEverythingIsStopped) {
 
 TEST_F(UpDown, MissingBinaryIsNamedWithTheWayToGetIt) {
   std::string bin = MakeTempDir("aic-e2e-empty-");
-  CliResult up = Cli({"up", "--bin-dir", bin});
+  CliResult up = Cli({"up", "--workers", "0", "--bin-dir", bin});
   EXPECT_EQ(up.exit_code, 2);
   EXPECT_THAT(up.err, HasSubstr(bin + "/etcd not found"));
   EXPECT_THAT(up.err, HasSubstr("scripts/build-kube.sh"));
@@ -180,7 +180,7 @@ TEST_F(UpDown, MissingBinaryIsNamedWithTheWayToGetIt) {
 
 TEST_F(UpDown, InterruptedUpStopsWhatItStarted) {
   std::string err = state_ + ".err";
-  int pid = StartCli({"up", "--state-dir", state_}, err);
+  int pid = StartCli({"up", "--workers", "0", "--state-dir", state_}, err);
   // Interrupt once the apiserver is being started: etcd is then already running.
   for (int i = 0; i < 500; ++i) {
     std::ifstream in(err);

@@ -38,6 +38,15 @@ ImageSpec ProbeImageSpec(const std::string& busybox) {
   return spec;
 }
 
+ImageSpec CoreDnsImageSpec(const std::string& coredns_binary) {
+  ImageSpec spec;
+  spec.name = kCoreDnsImage;
+  spec.entries = {ImageEntry::File("coredns", coredns_binary, 0755),
+                  ImageEntry::Directory("etc/coredns"), ImageEntry::Directory("tmp", 01777)};
+  spec.entrypoint = {"/coredns"};
+  return spec;
+}
+
 std::string DefaultPauseBinary() {
   if (const char* env = std::getenv("AICONFORM_PAUSE_BIN"); env != nullptr && *env != '\0') {
     return env;

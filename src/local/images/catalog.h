@@ -10,6 +10,7 @@ namespace aic::images {
 
 inline constexpr const char* kPauseImage = "aiconform.local/pause:1";
 inline constexpr const char* kProbeImage = "aiconform.local/probe:1";
+inline constexpr const char* kCoreDnsImage = "aiconform.local/coredns:1.14.7";
 
 // The busybox applets the probe image links: a shell, HTTP and TCP clients, an HTTP server,
 // DNS lookups and the small tools checks script with. Debian bookworm's busybox-static 1.35
@@ -21,6 +22,8 @@ inline constexpr const char* kProbeApplets[] = {
 
 ImageSpec PauseImageSpec(const std::string& pause_binary);
 ImageSpec ProbeImageSpec(const std::string& busybox = "/bin/busybox");
+// The cluster DNS server: the coredns binary scripts/build-node.sh builds, alone in its image.
+ImageSpec CoreDnsImageSpec(const std::string& coredns_binary);
 
 // The pause program: $AICONFORM_PAUSE_BIN, else "aiconform-pause" beside the running
 // executable, else the one this build tree compiled. Empty when none exists.

@@ -166,6 +166,22 @@ std::vector<std::string> CniCacheEntries(const NodeSpec& spec) {
   return entries;
 }
 
+// kubelet links every container's log file into this machine-wide directory, whatever its
+// own directories are.
+constexpr const char* kContainerLogLinks = "/var/log/containers";
+
+// The links in kContainerLogLinks that point into the node's directory.
+std::vector<std::string> ContainerLogLinks(const NodeSpec& spec) {
+  std::vector<std::string> links;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(kContainerLogLinks, ec)) {
+    std::error_code e;
+    if (!f.is_symlink(e)) continue;
+    if (Under(fs::read_symlink(f.path(), e).string(), spec.dir)) links.push_back(f.path());
+  }
+  return links;
+}
+
 Status KillNodeProcesses(const NodeSpec& spec) {
   for (int round = 0; round < 50; ++round) {
     auto procs = NodeProcesses(spec);
@@ -261,13 +277,15 @@ Status StopNode(const Context& ctx, const NodeSpec& spec, bool purge) {
     fs::remove(s, ec);
   for (const auto& f : CniCacheEntries(spec))
     fs::remove(f, ec);
+  for (const auto& f : ContainerLogLinks(spec))
+    fs::remove(f, ec);
   for (const auto& dir : NodeCgroups(spec))
     rmdir(dir.c_str());
   AIC_RETURN_IF_ERROR(DeleteNodeNetwork(ctx, spec));
   // Machine-wide directories the shims and libcni create; removed only when no one else uses
   // them (rmdir fails on a non-empty directory).
-  for (const char* dir :
-       {"/run/containerd/s", "/run/containerd", "/var/lib/cni/results", "/var/lib/cni"}) {
+  for (const char* dir : {"/run/containerd/s", "/run/containerd", "/var/lib/cni/results",
+                          "/var/lib/cni", kContainerLogLinks}) {
     rmdir(dir);
   }
 
@@ -300,6 +318,8 @@ std::vector<std::string> NodeLeftovers(const NodeSpec& spec) {
     left.push_back("socket " + s);
   for (const auto& f : CniCacheEntries(spec))
     left.push_back("cni cache " + f);
+  for (const auto& f : ContainerLogLinks(spec))
+    left.push_back("log link " + f);
   return left;
 }
 

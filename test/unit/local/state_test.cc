@@ -9,8 +9,10 @@ namespace {
 
 TEST(State, RecordRoundTrips) {
   Layout layout{(std::filesystem::temp_directory_path() / "aic-state-test").string()};
-  ClusterRecord r{"c1", "/bin", {6443, 2379, 2380, 10257, 10259}, "192.0.2.2", {}};
+  ClusterRecord r{"c1", "/bin", {6443, 2379, 2380, 10257, 10259}, "192.0.2.2", {}, {}, {}};
   r.components.push_back({"etcd", {1234, 987654}, "3.6.16"});
+  r.nodes.push_back({"gpunp-1", "gpunp", 101, {10, 11}, {20, 21}, {30, 31}});
+  r.host_settings["kernel.panic"] = "1";
   ASSERT_TRUE(SaveRecord(layout, r).ok());
 
   auto loaded = LoadRecord(layout);
@@ -19,6 +21,10 @@ TEST(State, RecordRoundTrips) {
   ASSERT_NE(loaded->Find("etcd"), nullptr);
   EXPECT_EQ(loaded->Find("etcd")->process.start_ticks, 987654ULL);
   EXPECT_EQ(loaded->Find("etcd")->version, "3.6.16");
+  ASSERT_NE(loaded->FindNode("gpunp-1"), nullptr);
+  EXPECT_EQ(loaded->FindNode("gpunp-1")->index, 101);
+  EXPECT_EQ(loaded->FindNode("gpunp-1")->kube_proxy.start_ticks, 31ULL);
+  EXPECT_EQ(loaded->host_settings["kernel.panic"], "1");
   std::filesystem::remove_all(layout.root);
 }
 
