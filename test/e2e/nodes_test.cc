@@ -1,0 +1,373 @@
+// Worker nodes of the local cluster, end to end: `aiconform up` with its default two workers,
+// then workloads through kubectl as a user runs them. Needs root, the Kubernetes binaries and
+// the node binaries (scripts/build-node.sh). Each test binary run brings one cluster up and
+// takes it down again, also when a test fails.
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "e2e/cli_runner.h"
+#include "integration/local_cluster.h"
+#include "local/state.h"
+
+namespace aic::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+struct ShellResult {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+ShellResult Shell(const std::string& command) {
+  ShellResult r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), pipe)) > 0;)
+    r.out.append(buf, n);
+  int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Polls `done` every 250 ms until it holds or `limit` passes.
+bool WaitFor(std::chrono::milliseconds limit, const std::function<bool()>& done) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  return done();
+}
+
+// One cluster with two workers for every test of the suite.
+class Nodes : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    state_ = new std::string(MakeTempDir("aic-nodes-"));
+    fs::remove(*state_);
+    CliResult up = RunCli({"up", "--state-dir", *state_});
+    up_ok_ = up.exit_code == 0;
+    if (!up_ok_) std::cerr << "up failed:\n" << up.err << "\n";
+  }
+  static void TearDownTestSuite() {
+    CliResult down = RunCli({"down", "--state-dir", *state_, "--purge"});
+    if (down.exit_code != 0) std::cerr << "down failed:\n" << down.err << "\n";
+    for (int pid : ProcessesMentioning(*state_))
+      kill(pid, SIGKILL);
+    delete state_;
+  }
+  void SetUp() override { ASSERT_TRUE(up_ok_) << "the cluster did not come up"; }
+
+  static std::string Kubectl() {
+    return local::DefaultBinDir() + "/kubectl --kubeconfig " + *state_ + "/kubeconfig ";
+  }
+  static ShellResult K(const std::string& args) { return Shell(Kubectl() + args); }
+  static json KJson(const std::string& args) {
+    ShellResult r = K(args + " -o json");
+    return r.code == 0 ? json::parse(r.out, nullptr, false) : json();
+  }
+  // Applies a manifest (JSON or YAML) written to a file of the state directory.
+  static ShellResult Apply(const std::string& name, const std::string& manifest) {
+    std::string path = *state_ + "/test-" + name + ".yaml";
+    std::ofstream(path) << manifest;
+    return K("apply -f " + path);
+  }
+  // Names of the nodes that run Running pods matching `selector` in `ns`.
+  static std::multiset<std::string> RunningPodNodes(const std::string& ns,
+                                                    const std::string& selector) {
+    std::multiset<std::string> nodes;
+    json pods = KJson("get pods -n " + ns + " -l " + selector);
+    for (const auto& p : pods.value("items", json::array())) {
+      if (p["metadata"].contains("deletionTimestamp")) continue;
+      if (p["status"].value("phase", "") == "Running") {
+        nodes.insert(p["spec"].value("nodeName", ""));
+      }
+    }
+    return nodes;
+  }
+
+  static std::string* state_;
+  static bool up_ok_;
+};
+
+std::string* Nodes::state_ = nullptr;
+bool Nodes::up_ok_ = false;
+
+// A probe-image Deployment; `extra` is merged into the pod spec.
+std::string Deployment(const std::string& name, int replicas, const std::string& command,
+                       const json& extra = json::object()) {
+  json spec = {{"containers",
+                {{{"name", "main"},
+                  {"image", "aiconform.local/probe:1"},
+                  {"imagePullPolicy", "Never"},
+                  {"command", {"sh", "-c", command}}}}},
+               {"terminationGracePeriodSeconds", 1}};
+  spec.update(extra);
+  json d = {{"apiVersion", "apps/v1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", name}, {"namespace", "default"}}},
+            {"spec",
+             {{"replicas", replicas},
+              {"selector", {{"matchLabels", {{"app", name}}}}},
+              {"template", {{"metadata", {{"labels", {{"app", name}}}}}, {"spec", spec}}}}}};
+  return d.dump();
+}
+
+// Tolerates the accelerator pool's taint and spreads one per node.
+json SpreadOverAllWorkers(const std::string& app) {
+  return {{"tolerations",
+           {{{"key", "sku"}, {"operator", "Equal"}, {"value", "gpu"}, {"effect", "NoSchedule"}}}},
+          {"topologySpreadConstraints",
+           {{{"maxSkew", 1},
+             {"topologyKey", "kubernetes.io/hostname"},
+             {"whenUnsatisfiable", "DoNotSchedule"},
+             {"labelSelector", {{"matchLabels", {{"app", app}}}}}}}}};
+}
+
+TEST_F(Nodes, AllNodesAreReadyWithTheirPoolsLabelsAndTaints) {
+  json nodes = KJson("get nodes");
+  ASSERT_EQ(nodes["items"].size(), 2u);
+  std::map<std::string, json> by_name;
+  for (const auto& n : nodes["items"])
+    by_name[n["metadata"]["name"]] = n;
+  ASSERT_TRUE(by_name.count("system-1") && by_name.count("gpunp-1"));
+  for (const auto& [name, n] : by_name) {
+    bool ready = false;
+    for (const auto& c : n["status"]["conditions"]) {
+      if (c["type"] == "Ready") ready = c["status"] == "True";
+    }
+    EXPECT_TRUE(ready) << name;
+    EXPECT_FALSE(n["spec"].value("podCIDR", "").empty()) << name;
+  }
+  const json& sys = by_name["system-1"]["metadata"]["labels"];
+  EXPECT_EQ(sys["agentpool"], "system");
+  EXPECT_EQ(sys["kubernetes.azure.com/agentpool"], "system");
+  EXPECT_EQ(sys["kubernetes.azure.com/mode"], "system");
+  EXPECT_FALSE(by_name["system-1"]["spec"].contains("taints"));
+  const json& gpu = by_name["gpunp-1"]["metadata"]["labels"];
+  EXPECT_EQ(gpu["agentpool"], "gpunp");
+  EXPECT_EQ(gpu["kubernetes.azure.com/agentpool"], "gpunp");
+  json taints = by_name["gpunp-1"]["spec"]["taints"];
+  ASSERT_EQ(taints.size(), 1u);
+  EXPECT_EQ(taints[0]["key"], "sku");
+  EXPECT_EQ(taints[0]["value"], "gpu");
+  EXPECT_EQ(taints[0]["effect"], "NoSchedule");
+
+  CliResult status = RunCli({"status", "--state-dir", *state_});
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_THAT(status.out, HasSubstr("gpunp-1"));
+  EXPECT_THAT(status.out, HasSubstr("10.244.101.0/24"));
+}
+
+TEST_F(Nodes, DeploymentOfThreeSpreadsOverBothWorkersAndRuns) {
+  ASSERT_EQ(
+      Apply("spread", Deployment("spread", 3, "sleep 3600", SpreadOverAllWorkers("spread"))).code,
+      0);
+  std::multiset<std::string> nodes;
+  EXPECT_TRUE(WaitFor(seconds(60), [&] {
+    nodes = RunningPodNodes("default", "app=spread");
+    return nodes.size() == 3;
+  }));
+  EXPECT_EQ(nodes.count("system-1") + nodes.count("gpunp-1"), 3u);
+  EXPECT_GE(nodes.count("system-1"), 1u);
+  EXPECT_GE(nodes.count("gpunp-1"), 1u);
+  K("delete deployment spread --wait=false");
+}
+
+TEST_F(Nodes, PodReachesAServiceByDnsNameOnAnotherNode) {
+  json on_system = {{"nodeSelector", {{"agentpool", "system"}}}};
+  ASSERT_EQ(Apply("web",
+                  Deployment("web", 1,
+                             "echo hello-from-web > /www/index.html; exec httpd -f -p 8080 -h /www",
+                             on_system))
+                .code,
+            0);
+  ASSERT_EQ(K("expose deployment web --port 80 --target-port 8080").code, 0);
+  json on_gpu = {{"nodeSelector", {{"agentpool", "gpunp"}}},
+                 {"tolerations", {{{"key", "sku"}, {"operator", "Exists"}}}}};
+  ASSERT_EQ(Apply("client", Deployment("client", 1, "sleep 3600", on_gpu)).code, 0);
+  ASSERT_TRUE(WaitFor(seconds(60), [&] {
+    return RunningPodNodes("default", "app=web").count("system-1") == 1 &&
+           RunningPodNodes("default", "app=client").count("gpunp-1") == 1;
+  }));
+
+  // Through the Service's name (search path) and its full name, from the other node.
+  ShellResult r;
+  EXPECT_TRUE(WaitFor(seconds(30), [&] {
+    r = K("exec deploy/client -- wget -q -O - http://web/");
+    return r.code == 0;
+  })) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("hello-from-web"));
+  r = K("exec deploy/client -- wget -q -O - http://web.default.svc.cluster.local/");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("hello-from-web"));
+  K("delete deployment web client --wait=false");
+  K("delete service web --wait=false");
+}
+
+TEST_F(Nodes, LogsAndExecGoThroughTheApiserver) {
+  ASSERT_EQ(
+      Apply("talker", Deployment("talker", 1, "echo line-one; echo line-two; sleep 3600")).code, 0);
+  ASSERT_TRUE(
+      WaitFor(seconds(60), [&] { return RunningPodNodes("default", "app=talker").size() == 1; }));
+  ShellResult logs;
+  EXPECT_TRUE(WaitFor(seconds(10), [&] {
+    logs = K("logs deploy/talker");
+    return logs.out.find("line-two") != std::string::npos;
+  })) << logs.out;
+  EXPECT_THAT(logs.out, HasSubstr("line-one\nline-two"));
+  ShellResult exec = K("exec deploy/talker -- sh -c 'echo $((6*7)) from $(hostname)'");
+  EXPECT_EQ(exec.code, 0) << exec.out;
+  EXPECT_THAT(exec.out, HasSubstr("42 from talker-"));
+  K("delete deployment talker --wait=false");
+}
+
+TEST_F(Nodes, ContainerOverItsMemoryLimitIsOomKilled) {
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "hog"}, {"namespace", "default"}}},
+              {"spec",
+               {{"restartPolicy", "Never"},
+                {"containers",
+                 {{{"name", "hog"},
+                   {"image", "aiconform.local/probe:1"},
+                   {"imagePullPolicy", "Never"},
+                   // dd holds a block of bs bytes in memory: 64 MiB against a 16 MiB limit.
+                   {"command", {"dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=4"}},
+                   {"resources", {{"limits", {{"memory", "16Mi"}}}}}}}}}}};
+  ASSERT_EQ(Apply("hog", pod.dump()).code, 0);
+  std::string reason;
+  int exit_code = 0;
+  EXPECT_TRUE(WaitFor(seconds(60), [&] {
+    json p = KJson("get pod hog");
+    for (const auto& cs : p["status"].value("containerStatuses", json::array())) {
+      const json state = cs.value("state", json::object());
+      if (!state.contains("terminated")) continue;
+      reason = state["terminated"].value("reason", "");
+      exit_code = state["terminated"].value("exitCode", 0);
+      return true;
+    }
+    return false;
+  }));
+  EXPECT_EQ(reason, "OOMKilled");
+  EXPECT_EQ(exit_code, 137);
+  K("delete pod hog --wait=false");
+}
+
+// Last in the suite: it kills a kubelet, and `up` brings it back.
+TEST_F(Nodes, KilledKubeletMakesItsNodeNotReadyAndItsPodsMoveElsewhere) {
+  // Tolerating an unreachable node for 2 s instead of the default 300 s makes the eviction quick.
+  json extra = SpreadOverAllWorkers("mover");
+  extra["topologySpreadConstraints"][0]["whenUnsatisfiable"] = "ScheduleAnyway";
+  for (const char* taint : {"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"}) {
+    extra["tolerations"].push_back({{"key", taint},
+                                    {"operator", "Exists"},
+                                    {"effect", "NoExecute"},
+                                    {"tolerationSeconds", 2}});
+  }
+  ASSERT_EQ(Apply("mover", Deployment("mover", 2, "sleep 3600", extra)).code, 0);
+  ASSERT_TRUE(WaitFor(seconds(60), [&] {
+    auto nodes = RunningPodNodes("default", "app=mover");
+    return nodes.count("gpunp-1") == 1 && nodes.count("system-1") == 1;
+  }));
+
+  auto record = local::LoadRecord(local::Layout{*state_});
+  ASSERT_TRUE(record.ok());
+  local::NodeRecord* gpu = record->FindNode("gpunp-1");
+  ASSERT_NE(gpu, nullptr);
+  ASSERT_EQ(kill(gpu->kubelet.pid, SIGKILL), 0);
+
+  CliResult status = RunCli({"status", "--state-dir", *state_, "-o", "json"});
+  EXPECT_EQ(status.exit_code, 3) << status.out;
+  json s = json::parse(status.out, nullptr, false);
+  for (const auto& n : s.value("nodes", json::array())) {
+    if (n["name"] == "gpunp-1") {
+      EXPECT_FALSE(n["kubelet"].get<bool>());
+    }
+  }
+
+  EXPECT_TRUE(WaitFor(seconds(60), [&] {
+    json n = KJson("get node gpunp-1");
+    for (const auto& c : n["status"].value("conditions", json::array())) {
+      if (c["type"] == "Ready") return c["status"] != "True";
+    }
+    return false;
+  })) << "gpunp-1 stayed Ready";
+  EXPECT_TRUE(WaitFor(seconds(60), [&] {
+    return RunningPodNodes("default", "app=mover").count("system-1") == 2;
+  })) << "the evicted pod was not rescheduled on system-1";
+
+  CliResult up = RunCli({"up", "--state-dir", *state_});
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+  EXPECT_THAT(up.err, HasSubstr("gpunp-1 kubelet"));
+  status = RunCli({"status", "--state-dir", *state_});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  K("delete deployment mover --wait=false");
+}
+
+// What of the machine a cluster with nodes could touch, outside its state directory.
+std::map<std::string, std::string> MachineState() {
+  std::map<std::string, std::string> m;
+  m["netns"] = Shell("ip netns list").out;
+  m["links"] = Shell("ip -o link show | cut -d: -f2 | grep -v '^ *$'").out;
+  m["routes"] = Shell("ip route show").out;
+  m["iptables"] = Shell("iptables-save | grep -v '^#'").out;
+  m["mounts"] = Shell("cut -d' ' -f5 /proc/self/mountinfo | sort").out;
+  m["cgroups"] = Shell("ls -d /sys/fs/cgroup/*/aic-* 2>/dev/null").out;
+  m["sysctls"] = Shell(
+                     "sysctl net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic "
+                     "kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes")
+                     .out;
+  for (const char* dir : {"/run", "/run/containerd", "/var/lib/cni", "/var/log", "/var/log/pods",
+                          "/var/log/containers", "/var/lib"}) {
+    auto entries = ListDir(dir);
+    std::string joined;
+    for (const auto& e : entries)
+      joined += e + "\n";
+    m[dir] = joined;
+  }
+  return m;
+}
+
+TEST(NodeCycles, FiveUpDownCyclesLeaveNothingBehind) {
+  std::string state = MakeTempDir("aic-cycles-");
+  fs::remove(state);
+  auto before = MachineState();
+  for (int cycle = 1; cycle <= 5; ++cycle) {
+    CliResult up = RunCli({"up", "--state-dir", state});
+    ASSERT_EQ(up.exit_code, 0) << "cycle " << cycle << ": " << up.err;
+    std::vector<std::string> args = {"down", "--state-dir", state};
+    if (cycle == 5) args.push_back("--purge");
+    CliResult down = RunCli(args);
+    ASSERT_EQ(down.exit_code, 0) << "cycle " << cycle << ": " << down.err;
+    auto after = MachineState();
+    for (const auto& [what, value] : before) {
+      EXPECT_EQ(after[what], value) << "cycle " << cycle << ": " << what << " changed";
+    }
+    EXPECT_TRUE(ProcessesMentioning(state).empty()) << "cycle " << cycle;
+  }
+  RunCli({"down", "--state-dir", state, "--purge"});
+  for (int pid : ProcessesMentioning(state))
+    kill(pid, SIGKILL);
+  EXPECT_FALSE(fs::exists(state));
+}
+
+}  // namespace
+}  // namespace aic::testing
