@@ -15,7 +15,7 @@ for i in $(seq "$RUNS"); do
   dir=$(mktemp -d /tmp/aic-bench-up-XXXXXX)
   rmdir "$dir"
   start=$(date +%s.%N)
-  "$CLI" up --state-dir "$dir" >/dev/null 2>&1
+  "$CLI" up --workers 0 --state-dir "$dir" >/dev/null 2>&1
   end=$(date +%s.%N)
   "$CLI" down --state-dir "$dir" --purge >/dev/null 2>&1
   t=$(echo "$end - $start" | bc)
