@@ -11,7 +11,7 @@ struct LocalCommandOptions {
   std::string bin_dir;  // default: $AICONFORM_BIN_DIR or ~/.cache/aiconform/bin/v1.34.2
   std::string output = "table";
   bool purge = false;  // down: also remove the cluster's data
-  int workers = 2;  // worker nodes (PlanWorkers); 0: the control plane alone
+  int workers = 2;     // worker nodes (PlanWorkers); 0: the control plane alone
 };
 
 int UpCommand(const LocalCommandOptions& options);
