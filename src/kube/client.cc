@@ -51,8 +51,7 @@ Result<std::unique_ptr<Client>> Client::FromKubeconfig(const std::string& path,
 }
 
 long Client::connections_opened() const {
-  auto* self = const_cast<Client*>(this);
-  std::lock_guard lock(self->mu_);
+  std::lock_guard lock(mu_);
   return retired_connections_ + (http_ ? http_->connections_opened() : 0);
 }
 

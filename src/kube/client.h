@@ -142,7 +142,7 @@ class Client {
   ClientOptions options_;
   std::unique_ptr<ExecPlugin> exec_;
 
-  std::mutex mu_;  // guards the fields below
+  mutable std::mutex mu_;  // guards the fields below
   std::shared_ptr<http::Client> http_;
   std::string http_cert_;  // the client certificate http_ was built with
   long retired_connections_ = 0;

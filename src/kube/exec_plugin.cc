@@ -73,8 +73,12 @@ Status Drain(const Context& ctx, int out_fd, int err_fd, ProcessOutput* result) 
 
 }  // namespace
 
-Result<ProcessOutput> RunProcess(const Context& ctx, const std::vector<std::string>& argv,
-                                 const std::vector<std::pair<std::string, std::string>>& env) {
+namespace {
+
+// Starts `argv` with stdin from /dev/null and stdout/stderr into pipes whose read ends are
+// returned in fds[0] and fds[1].
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    int fds[2]) {
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return Error(Code::kInternal, "pipe: {}", strerror(errno));
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -87,13 +91,11 @@ Result<ProcessOutput> RunProcess(const Context& ctx, const std::vector<std::stri
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-
-  std::vector<std::string> env_strings = MergedEnv(env);
   std::vector<char*> c_argv, c_env;
   for (const auto& a : argv)
     c_argv.push_back(const_cast<char*>(a.c_str()));
   c_argv.push_back(nullptr);
-  for (const auto& e : env_strings)
+  for (const auto& e : env)
     c_env.push_back(const_cast<char*>(e.c_str()));
   c_env.push_back(nullptr);
 
@@ -102,17 +104,25 @@ Result<ProcessOutput> RunProcess(const Context& ctx, const std::vector<std::stri
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    return Error(Code::kInvalidArgument, "cannot run \"{}\": {}", argv[0], strerror(rc));
-  }
+  fds[0] = out_pipe[0];
+  fds[1] = err_pipe[0];
+  if (rc == 0) return pid;
+  close(fds[0]);
+  close(fds[1]);
+  return Error(Code::kInvalidArgument, "cannot run \"{}\": {}", argv[0], strerror(rc));
+}
 
+}  // namespace
+
+Result<ProcessOutput> RunProcess(const Context& ctx, const std::vector<std::string>& argv,
+                                 const std::vector<std::pair<std::string, std::string>>& env) {
+  int fds[2] = {-1, -1};
+  AIC_ASSIGN_OR_RETURN(pid_t pid, Spawn(argv, MergedEnv(env), fds));
   ProcessOutput result;
-  Status drained = Drain(ctx, out_pipe[0], err_pipe[0], &result);
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-  if (!drained.ok()) kill(pid, SIGKILL);
+  Status drained = Drain(ctx, fds[0], fds[1], &result);
+  close(fds[0]);
+  close(fds[1]);
+  if (!drained.ok()) kill(pid, SIGKILL);  // the context ended first
   int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
