@@ -29,25 +29,6 @@ bool Retryable(int status) {
          status == 504;
 }
 
-Code CodeOf(int status) {
-  switch (status) {
-    case 400:
-      return Code::kInvalidArgument;
-    case 401:
-      return Code::kUnauthenticated;
-    case 403:
-      return Code::kPermissionDenied;
-    case 404:
-      return Code::kNotFound;
-    case 409:
-      return Code::kConflict;
-    case 429:
-      return Code::kTooManyRequests;
-    default:
-      return status >= 500 ? Code::kUnavailable : Code::kFailedPrecondition;
-  }
-}
-
 std::string WithApiVersion(const std::string& path, const std::string& api_version) {
   return path + (path.find('?') == std::string::npos ? "?" : "&") + "api-version=" + api_version;
 }
@@ -247,8 +228,8 @@ Result<ArmResponse> ArmClient::Call(const Context& ctx, const std::string& metho
       return resp;
     } else {
       failure =
-          Status(CodeOf(resp->status), fmt::format("{} {}: HTTP {}: {}", method, path, resp->status,
-                                                   DescribeArmError(resp->body)))
+          Status(CodeForHttp(resp->status), fmt::format("{} {}: HTTP {}: {}", method, path,
+                                                        resp->status, DescribeArmError(resp->body)))
               .WithHttp(resp->status, resp->body.is_object() && resp->body.contains("error")
                                           ? resp->body["error"].value("code", "")
                                           : "");

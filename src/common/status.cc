@@ -38,6 +38,34 @@ const char* CodeName(Code code) {
   return "unknown";
 }
 
+Code CodeForHttp(int http_status) {
+  switch (http_status) {
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 408:
+      return Code::kUnavailable;
+    case 409:
+      return Code::kConflict;
+    case 410:
+      return Code::kGone;
+    case 422:
+      return Code::kUnprocessable;
+    case 429:
+      return Code::kTooManyRequests;
+    default:
+      break;
+  }
+  if (http_status >= 500 && http_status <= 599) return Code::kUnavailable;
+  if (http_status >= 400 && http_status <= 499) return Code::kFailedPrecondition;
+  return Code::kInternal;
+}
+
 Status Status::Prefixed(std::string_view context) const {
   Status copy = *this;
   copy.message_ = fmt::format("{}: {}", context, message_);

@@ -31,6 +31,10 @@ enum class Code {
 
 const char* CodeName(Code code);
 
+// The Code of an HTTP error status, as both Kubernetes and ARM use them: 408 and 5xx are
+// unavailable (worth retrying), 4xx without a code of their own are failed preconditions.
+Code CodeForHttp(int http_status);
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

@@ -7,30 +7,12 @@
 namespace aic::kube {
 namespace {
 
+// A 409 is AlreadyExists or a conflict; apiservers behind some proxies answer an expired
+// resourceVersion with reason Expired or Gone and another code.
 Code CodeFor(int http_status, const std::string& reason) {
-  switch (http_status) {
-    case 400:
-      return Code::kInvalidArgument;
-    case 401:
-      return Code::kUnauthenticated;
-    case 403:
-      return Code::kPermissionDenied;
-    case 404:
-      return Code::kNotFound;
-    case 409:
-      return reason == "AlreadyExists" ? Code::kAlreadyExists : Code::kConflict;
-    case 410:
-      return Code::kGone;
-    case 422:
-      return Code::kUnprocessable;
-    case 429:
-      return Code::kTooManyRequests;
-    default:
-      break;
-  }
+  if (http_status == 409 && reason == "AlreadyExists") return Code::kAlreadyExists;
   if (reason == "Expired" || reason == "Gone") return Code::kGone;
-  if (http_status >= 500 && http_status <= 599) return Code::kUnavailable;
-  return Code::kInternal;
+  return CodeForHttp(http_status);
 }
 
 }  // namespace

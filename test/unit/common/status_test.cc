@@ -31,6 +31,23 @@ TEST(Status, CarriesHttpDetailsAndPrefix) {
   EXPECT_EQ(p.message(), "get configmap: configmaps \"x\" not found");
 }
 
+TEST(Status, CodeForHttpCoversServerAnswers) {
+  EXPECT_EQ(CodeForHttp(400), Code::kInvalidArgument);
+  EXPECT_EQ(CodeForHttp(401), Code::kUnauthenticated);
+  EXPECT_EQ(CodeForHttp(403), Code::kPermissionDenied);
+  EXPECT_EQ(CodeForHttp(404), Code::kNotFound);
+  EXPECT_EQ(CodeForHttp(408), Code::kUnavailable);
+  EXPECT_EQ(CodeForHttp(409), Code::kConflict);
+  EXPECT_EQ(CodeForHttp(410), Code::kGone);
+  EXPECT_EQ(CodeForHttp(422), Code::kUnprocessable);
+  EXPECT_EQ(CodeForHttp(429), Code::kTooManyRequests);
+  EXPECT_EQ(CodeForHttp(412), Code::kFailedPrecondition);
+  EXPECT_EQ(CodeForHttp(501), Code::kUnavailable);
+  EXPECT_EQ(CodeForHttp(599), Code::kUnavailable);
+  EXPECT_EQ(CodeForHttp(600), Code::kInternal);
+  EXPECT_EQ(CodeForHttp(304), Code::kInternal);
+}
+
 TEST(Result, PropagatesTheFirstError) {
   EXPECT_EQ(*Quarter(8), 2);
   Result<int> r = Quarter(6);

@@ -33,7 +33,8 @@ TEST(StatusFromHttp, MapsCodesAndReasons) {
       {500, "InternalError", Code::kUnavailable},
       {503, "ServiceUnavailable", Code::kUnavailable},
       {504, "Timeout", Code::kUnavailable},
-      {418, "", Code::kInternal},
+      {418, "", Code::kFailedPrecondition},
+      {302, "", Code::kInternal},
   };
   for (const auto& c : cases) {
     Status s = StatusFromHttp(c.http, StatusBody(c.http, c.reason, "m"), "", "get x");
