@@ -78,19 +78,24 @@ class DocReader {
   std::string dir_;
 };
 
-// Iterates a top-level list of {name, <body_key>: map}; calls `fn(name, body, field)`.
+// Iterates a top-level list of {name, <body_key>: map}; calls `fn(name, body, field)`. A name
+// listed twice in one file is an error, as kubectl has it: which entry was meant is unclear.
 template <typename Fn>
 Status ForEachNamed(DocReader& r, const YAML::Node& root, const char* list_key,
                     const char* body_key, Fn fn) {
   YAML::Node list = root[list_key];
   if (!list.IsDefined() || list.IsNull()) return Status::Ok();
   if (!list.IsSequence()) return r.Err(list_key, "expected a list");
+  std::set<std::string> names;
   for (size_t i = 0; i < list.size(); ++i) {
     std::string field = fmt::format("{}[{}]", list_key, i);
     const YAML::Node& item = list[i];
     if (!item.IsMap()) return r.Err(field, "expected a map with name and " + std::string(body_key));
     AIC_ASSIGN_OR_RETURN(std::string name, r.Str(item, "name", field));
     if (name.empty()) return r.Err(field + ".name", "missing");
+    if (!names.insert(name).second) {
+      return r.Err(field + ".name", fmt::format("\"{}\" is defined twice in {}", name, list_key));
+    }
     YAML::Node body = item[body_key];
     std::string body_field = field + "." + body_key;
     if (body.IsDefined() && !body.IsNull() && !body.IsMap())
@@ -269,6 +274,28 @@ Result<Kubeconfig> Kubeconfig::LoadDefault(const std::string& explicit_path) {
 
 namespace {
 
+// Whether `pem` holds a block of `type` ("CERTIFICATE", "PRIVATE KEY" also matching "EC PRIVATE
+// KEY" and "RSA PRIVATE KEY"). Checked here so that a wrong file names its kubeconfig field,
+// where the TLS library would only say that it cannot load a blob.
+bool HasPemBlock(const std::string& pem, std::string_view type) {
+  for (size_t at = pem.find("-----BEGIN "); at != std::string::npos;
+       at = pem.find("-----BEGIN ", at + 1)) {
+    size_t end = pem.find("-----", at + 11);
+    if (end == std::string::npos) return false;
+    std::string_view label = std::string_view(pem).substr(at + 11, end - at - 11);
+    if (label.size() >= type.size() && label.substr(label.size() - type.size()) == type) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The field a PEM value came from: the path field when the inline data was not set.
+std::string PemSource(const std::string& data, const char* field, const std::string& path) {
+  if (!data.empty()) return std::string(field) + "-data";
+  return fmt::format("{} {}", field, path);
+}
+
 // Fills the server and TLS settings of `rc` from cluster `name`.
 Status ResolveCluster(const ClusterEntry& cl, const std::string& name, RestConfig* rc) {
   rc->cluster = cl;
@@ -289,6 +316,12 @@ Status ResolveCluster(const ClusterEntry& cl, const std::string& name, RestConfi
                              fmt::format("certificate-authority of cluster \"{}\":", name));
     if (!pem.ok()) return pem.status().Prefixed("kubeconfig " + cl.source_file);
     rc->tls.ca_pem = std::move(*pem);
+  }
+  if (!rc->tls.ca_pem.empty() && !HasPemBlock(rc->tls.ca_pem, "CERTIFICATE")) {
+    return Error(Code::kInvalidArgument,
+                 "kubeconfig {}: cluster \"{}\": {} holds no PEM certificate", cl.source_file, name,
+                 PemSource(cl.certificate_authority_data, "certificate-authority",
+                           cl.certificate_authority));
   }
   return Status::Ok();
 }
@@ -311,6 +344,18 @@ Status ResolveUser(const UserEntry& user, const std::string& name, RestConfig* r
     return Error(Code::kInvalidArgument,
                  "kubeconfig {}: user \"{}\": client certificate and client key must both be set",
                  user.source_file, name);
+  }
+  // The messages name the field, never the content: a key is a secret.
+  if (!rc->tls.client_cert_pem.empty() && !HasPemBlock(rc->tls.client_cert_pem, "CERTIFICATE")) {
+    return Error(
+        Code::kInvalidArgument, "kubeconfig {}: user \"{}\": {} holds no PEM certificate",
+        user.source_file, name,
+        PemSource(user.client_certificate_data, "client-certificate", user.client_certificate));
+  }
+  if (!rc->tls.client_key_pem.empty() && !HasPemBlock(rc->tls.client_key_pem, "PRIVATE KEY")) {
+    return Error(Code::kInvalidArgument, "kubeconfig {}: user \"{}\": {} holds no PEM private key",
+                 user.source_file, name,
+                 PemSource(user.client_key_data, "client-key", user.client_key));
   }
   rc->token = user.token;
   if (rc->token.empty()) rc->token_file = user.token_file;

@@ -15,6 +15,8 @@ using ::testing::Not;
 using testing::TempDir;
 
 const char kCaPem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const char kCertPem[] = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+const char kKeyPem[] = "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n";
 
 std::string Config(const std::string& current, const std::string& body) {
   return "apiVersion: v1\nkind: Config\ncurrent-context: " + current + "\n" + body;
@@ -23,8 +25,8 @@ std::string Config(const std::string& current, const std::string& body) {
 TEST(Kubeconfig, ResolvesCurrentContextWithRelativePaths) {
   TempDir dir;
   dir.Write("pki/ca.crt", kCaPem);
-  dir.Write("pki/admin.crt", "CERT");
-  dir.Write("pki/admin.key", "KEY");
+  dir.Write("pki/admin.crt", kCertPem);
+  dir.Write("pki/admin.key", kKeyPem);
   std::string path = dir.Write("config", Config("dev", R"(
 clusters:
 - name: c1
@@ -51,8 +53,8 @@ contexts:
   EXPECT_EQ(rc->tls.ca_pem, kCaPem);
   EXPECT_EQ(rc->tls.server_name, "kubernetes");
   EXPECT_EQ(rc->proxy, "socks5://127.0.0.1:1080");
-  EXPECT_EQ(rc->tls.client_cert_pem, "CERT");
-  EXPECT_EQ(rc->tls.client_key_pem, "KEY");
+  EXPECT_EQ(rc->tls.client_cert_pem, kCertPem);
+  EXPECT_EQ(rc->tls.client_key_pem, kKeyPem);
   EXPECT_EQ(kc->users().at("admin").client_key, dir.path() + "/pki/admin.key");
 }
 
@@ -227,6 +229,72 @@ users:
       "users:\n- name: u\n  user:\n    exec: {apiVersion: v9, command: x}\n", "/k/cfg");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("users[0].user.exec.apiVersion"));
+}
+
+TEST(Kubeconfig, NameDefinedTwiceInOneFileIsAnError) {
+  for (const char* list : {"clusters", "users", "contexts"}) {
+    std::string body = std::string(list) == "clusters" ? "cluster"
+                       : std::string(list) == "users"  ? "user"
+                                                       : "context";
+    std::string text = fmt::format(
+        "{0}:\n- name: a\n  {1}: {{}}\n- name: b\n  {1}: {{}}\n"
+        "- name: a\n  {1}: {{}}\n",
+        list, body);
+    auto kc = Kubeconfig::Parse(text, "/k/dup");
+    ASSERT_FALSE(kc.ok()) << list;
+    EXPECT_THAT(
+        kc.status().message(),
+        HasSubstr(fmt::format("kubeconfig /k/dup: {}[2].name: \"a\" is defined twice", list)));
+  }
+}
+
+TEST(Kubeconfig, SameNameInTwoFilesIsNotAnError) {
+  TempDir dir;
+  std::string a = dir.Write("a", "clusters:\n- name: c\n  cluster: {server: https://a}\n");
+  std::string b = dir.Write("b", "clusters:\n- name: c\n  cluster: {server: https://b}\n");
+  auto kc = Kubeconfig::LoadMerged({a, b});
+  ASSERT_TRUE(kc.ok()) << kc.status().ToString();
+  EXPECT_EQ(kc->clusters().at("c").server, "https://a");
+}
+
+TEST(Kubeconfig, CredentialFilesWithoutPemNameTheFieldNotTheContent) {
+  TempDir dir;
+  std::string ca = dir.Write("ca.crt", "this is not a certificate\n");
+  auto with_ca = [&](const std::string& cluster, const std::string& user) {
+    return Config("x", "clusters:\n- name: c\n  cluster: {server: https://h, " + cluster +
+                           "}\nusers:\n- name: u\n  user: {" + user +
+                           "}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n");
+  };
+  auto kc = Kubeconfig::Parse(with_ca("certificate-authority: " + ca, "token: t"), "/k/cfg");
+  ASSERT_TRUE(kc.ok()) << kc.status().ToString();
+  auto rc = kc->Resolve();
+  ASSERT_FALSE(rc.ok());
+  EXPECT_THAT(rc.status().message(),
+              HasSubstr("kubeconfig /k/cfg: cluster \"c\": certificate-authority " + ca +
+                        " holds no PEM certificate"));
+
+  kc = Kubeconfig::Parse(with_ca("certificate-authority-data: " + EncodeBase64("junk"), "token: t"),
+                         "/k/cfg");
+  ASSERT_TRUE(kc.ok());
+  EXPECT_THAT(kc->Resolve().status().message(),
+              HasSubstr("certificate-authority-data holds no PEM certificate"));
+
+  std::string user = "client-certificate-data: " + EncodeBase64(kCertPem) +
+                     ", client-key-data: " + EncodeBase64("hunter2-secret-key");
+  kc = Kubeconfig::Parse(with_ca("insecure-skip-tls-verify: true", user), "/k/cfg");
+  ASSERT_TRUE(kc.ok());
+  rc = kc->Resolve();
+  ASSERT_FALSE(rc.ok());
+  EXPECT_THAT(rc.status().message(),
+              HasSubstr("user \"u\": client-key-data holds no PEM private key"));
+  EXPECT_THAT(rc.status().message(), Not(HasSubstr("hunter2")));
+
+  user = "client-certificate-data: " + EncodeBase64("nope") +
+         ", client-key-data: " + EncodeBase64(kKeyPem);
+  kc = Kubeconfig::Parse(with_ca("insecure-skip-tls-verify: true", user), "/k/cfg");
+  ASSERT_TRUE(kc.ok());
+  EXPECT_THAT(kc->Resolve().status().message(),
+              HasSubstr("client-certificate-data holds no PEM certificate"));
 }
 
 TEST(Kubeconfig, EmptyFileIsAnEmptyConfig) {
