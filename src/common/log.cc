@@ -96,11 +96,15 @@ std::string Redact(std::string_view text) {
       std::regex(
           R"re(("?(token|access_token|refresh_token|client_secret|password|secret|client-key-data|id_token)"?\s*[:=]\s*"?)[^"\s,&}]+)re",
           std::regex::icase),
+      // A JSON Web Token (ServiceAccount and OIDC tokens) wherever it stands: header and
+      // payload are base64url JSON objects, so both begin with "eyJ".
+      std::regex(R"(eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)"),
   };
   std::string out(text);
   out = std::regex_replace(out, patterns[0], "$1 [redacted]");
   out = std::regex_replace(out, patterns[1], "[redacted private key]");
   out = std::regex_replace(out, patterns[2], "$1[redacted]");
+  out = std::regex_replace(out, patterns[3], "[redacted token]");
   return out;
 }
 

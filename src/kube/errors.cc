@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log.h"
+
 namespace aic::kube {
 namespace {
 
@@ -34,7 +36,8 @@ Status StatusFromHttp(int http_status, std::string_view body, std::string_view r
     reason = doc.value("reason", "");
     message = doc.value("message", "");
   } else if (!body.empty() && body.size() < 200 && body.find('{') == std::string_view::npos) {
-    message = std::string(body);  // a plain-text answer from a proxy or the server
+    // A plain-text answer from a proxy or the server, which may echo what it was sent.
+    message = log::Redact(body);
     while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
       message.pop_back();
     }

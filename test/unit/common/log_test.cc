@@ -23,6 +23,14 @@ TEST(Redact, HidesBearerTokensKeysAndSecretFields) {
   EXPECT_EQ(Redact("client_secret=hunter2&x=1").find("hunter2"), std::string::npos);
 }
 
+TEST(Redact, HidesABareJsonWebToken) {
+  const std::string jwt =
+      "eyJhbGciOiJSUzI1NiIsImtpZCI6IngifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0."
+      "c2lnbmF0dXJlLWJ5dGVz_-x";
+  std::string line = Redact("error: the server rejected " + jwt + " (expired)");
+  EXPECT_EQ(line, "error: the server rejected [redacted token] (expired)");
+}
+
 TEST(Redact, LeavesOrdinaryTextAlone) {
   EXPECT_EQ(Redact("node worker-1 is Ready"), "node worker-1 is Ready");
 }

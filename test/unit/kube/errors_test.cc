@@ -7,6 +7,7 @@ namespace aic::kube {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string StatusBody(int code, const std::string& reason, const std::string& message) {
   return R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":")" + message +
@@ -59,6 +60,9 @@ TEST(StatusFromHttp, NonStatusBodies) {
   EXPECT_EQ(s.message(), "get pods: Bad Gateway");
   s = StatusFromHttp(500, "<html>" + std::string(500, 'x'), "", "get pods");
   EXPECT_THAT(s.message(), HasSubstr("get pods: HTTP 500"));
+  s = StatusFromHttp(401, "no access for Authorization: Bearer s3cr3t-t0ken", "", "get pods");
+  EXPECT_THAT(s.message(), HasSubstr("get pods: no access for Authorization: Bearer"));
+  EXPECT_THAT(s.message(), Not(HasSubstr("s3cr3t")));
 }
 
 TEST(StatusFromObject, WatchErrorExpiredIsGone) {
