@@ -202,6 +202,24 @@ Status MapCurlError(CURLcode rc, const char* detail, const std::string& url, con
   }
 }
 
+// The HTTP version curl negotiated for the last transfer on `h`.
+std::string ProtocolOf(CURL* h) {
+  long version = 0;
+  curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+  switch (version) {
+    case CURL_HTTP_VERSION_1_0:
+      return "HTTP/1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "HTTP/1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "HTTP/2";
+    case CURL_HTTP_VERSION_3:
+      return "HTTP/3";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 Result<Response> Client::Do(const Context& ctx, const Request& request) {
@@ -266,6 +284,7 @@ Result<Response> Client::Do(const Context& ctx, const Request& request) {
   curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &new_connections);
   impl_->connections += new_connections;
   response.status = static_cast<int>(status);
+  response.protocol = ProtocolOf(h);
   curl_slist_free_all(header_list);
   curl_slist_free_all(connect_list);
 

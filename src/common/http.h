@@ -57,6 +57,8 @@ struct Response {
   int status = 0;
   Headers headers;
   std::string body;
+  // The protocol the answer came over: "HTTP/1.1", "HTTP/2", ... ("" when unknown).
+  std::string protocol;
 
   // The value of the first header named `name` (case-insensitive), or "".
   std::string Header(std::string_view name) const;

@@ -55,6 +55,11 @@ long Client::connections_opened() const {
   return retired_connections_ + (http_ ? http_->connections_opened() : 0);
 }
 
+std::string Client::last_protocol() const {
+  std::lock_guard lock(mu_);
+  return protocol_;
+}
+
 // The HTTP client for the TLS identity in use: the kubeconfig's, or the client certificate an
 // exec plugin returned (a new certificate needs new connections).
 Result<std::shared_ptr<http::Client>> Client::Transport(const Credential* cred) {
@@ -128,6 +133,10 @@ Result<http::Response> Client::SendOnce(const Context& ctx, const Call& call) {
     };
   }
   AIC_ASSIGN_OR_RETURN(http::Response resp, http->Do(ctx, req));
+  {
+    std::lock_guard lock(mu_);
+    protocol_ = resp.protocol;
+  }
   if (resp.status >= 200 && resp.status < 300) return resp;
   return StatusFromHttp(resp.status, call.on_body ? head : resp.body, resp.Header("Retry-After"),
                         call.what);
@@ -138,6 +147,11 @@ Result<http::Response> Client::Send(const Context& ctx, const Call& call) {
       ctx.deadline() == Clock::time_point::max() ? ctx.Child(options_.default_timeout) : ctx;
   Backoff backoff(options_.backoff);
   bool reauthenticated = false;
+  // Answers of the server already name the call; failures before one (connecting, TLS, the
+  // credential) get the call's name in front, so the user learns what was being attempted.
+  auto described = [&](const Status& s) {
+    return s.http_status() != 0 ? s : s.Prefixed(call.what);
+  };
   for (int attempt = 1;; ++attempt) {
     auto result = SendOnce(c, call);
     if (result.ok()) return result;
@@ -147,13 +161,15 @@ Result<http::Response> Client::Send(const Context& ctx, const Call& call) {
       reauthenticated = true;
       continue;
     }
-    if (!WorthRetrying(s, call.method) || !backoff.ShouldRetry(attempt)) return s;
+    if (!WorthRetrying(s, call.method) || !backoff.ShouldRetry(attempt)) return described(s);
     auto delay = backoff.Delay(attempt, s.retry_after_seconds());
-    if (delay >= c.remaining()) return s;
+    if (delay >= c.remaining()) return described(s);
     log::Get("kube")->info("{}: {}; retry {} in {} ms", call.what, s.message(), attempt,
                            delay.count());
     Status slept = c.Sleep(delay);
-    if (!slept.ok()) return Status(slept.code(), s.message() + " (then " + slept.message() + ")");
+    if (!slept.ok()) {
+      return Status(slept.code(), described(s).message() + " (then " + slept.message() + ")");
+    }
   }
 }
 

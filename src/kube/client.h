@@ -52,6 +52,9 @@ class Client {
   const std::string& default_namespace() const { return config_.ns; }
   const std::string& server() const { return config_.server; }
   long connections_opened() const;
+  // The HTTP version of the most recent answer ("HTTP/2" from an API server over TLS unless
+  // ClientOptions::http2 is off), "" before the first one.
+  std::string last_protocol() const;
 
   // Discovery, cached per group-version. A kind missing from a cached group-version is looked
   // up once more in case it was just added (a new CRD).
@@ -146,6 +149,7 @@ class Client {
   std::shared_ptr<http::Client> http_;
   std::string http_cert_;  // the client certificate http_ was built with
   long retired_connections_ = 0;
+  std::string protocol_;
   std::string file_token_;
   Clock::time_point file_token_read_{};
   struct Discovered {

@@ -7,6 +7,9 @@
 namespace aic::kube {
 namespace {
 
+// A watch the server ends sooner than this without sending an event counts as a failure.
+constexpr auto kShortWatch = std::chrono::seconds(1);
+
 std::optional<WatchEvent::Type> ParseType(const std::string& type) {
   if (type == "ADDED") return WatchEvent::Type::kAdded;
   if (type == "MODIFIED") return WatchEvent::Type::kModified;
@@ -98,13 +101,19 @@ Status Client::Watch(const Context& ctx, const ResourceInfo& res, std::string_vi
       saw_event = true;
       return handler(e);
     };
+    auto started = Clock::now();
     Status s = WatchOnce(ctx, res, ns, options, counting, &stopped, &options.resource_version);
     if (stopped) return Status::Ok();
     AIC_RETURN_IF_ERROR(ctx.Check());
     if (s.code() == Code::kGone) return s;
-    if (s.ok()) {  // the server ended the watch (its timeout): resume at once
-      failures = 0;
+    if (s.ok() && (saw_event || Clock::now() - started >= kShortWatch)) {
+      failures = 0;  // the server ended the watch (its timeout): resume at once
       continue;
+    }
+    if (s.ok()) {
+      // Ended at once with nothing in it: something between here and the server is wrong, and
+      // resuming at once would hammer it. Back off as after a failure.
+      s = Status(Code::kUnavailable, "the server ended the watch at once without an event");
     }
     if (!IsRetryable(s)) return s;
     failures = saw_event ? 1 : failures + 1;

@@ -118,6 +118,8 @@ TEST(Client, UnreachableServerNamesHost) {
   auto got =
       client->Get(Context::WithTimeout(std::chrono::milliseconds(500)), kConfigMaps, "a", "x");
   ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kUnavailable);
+  EXPECT_THAT(got.status().message(), HasSubstr("get configmaps \"x\" in namespace \"a\": "));
   EXPECT_THAT(got.status().message(), HasSubstr("127.0.0.1:1"));
 }
 
@@ -240,6 +242,115 @@ TEST(Watch, ResumesFromLastVersionAfterServerCloses) {
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_THAT(requests[1].target, HasSubstr("resourceVersion=11"));
   EXPECT_THAT(requests[2].target, HasSubstr("resourceVersion=11"));
+}
+
+}  // namespace
+}  // namespace aic::kube
+
+namespace aic::kube {
+namespace {
+
+TEST(Discovery, IsCachedAndRefreshedOnceForAnUnknownKind) {
+  FakeServer server;
+  server.Reply(200, R"({"kind":"APIGroupList","groups":[{"name":"apps","preferredVersion":
+                        {"groupVersion":"apps/v1","version":"v1"}}]})");
+  std::string core = R"({"kind":"APIResourceList","groupVersion":"v1","resources":[
+      {"name":"configmaps","singularName":"configmap","namespaced":true,"kind":"ConfigMap",
+       "shortNames":["cm"]},
+      {"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace"},
+      {"name":"namespaces/status","namespaced":false,"kind":"Namespace"}]})";
+  server.Reply(200, core);
+  server.Reply(200, core);  // the refresh when a kind is not found
+  auto client = ClientFor(server);
+
+  auto by_short_name = client->Resource(Context(), "cm");
+  ASSERT_TRUE(by_short_name.ok()) << by_short_name.status().ToString();
+  EXPECT_EQ(by_short_name->resource, "configmaps");
+  EXPECT_TRUE(by_short_name->namespaced);
+  auto by_kind = client->Resource(Context(), GroupVersionKind{"", "v1", "Namespace"});
+  ASSERT_TRUE(by_kind.ok()) << by_kind.status().ToString();
+  EXPECT_FALSE(by_kind->namespaced);
+  ASSERT_TRUE(client->Resource(Context(), "configmaps").ok());
+  EXPECT_EQ(server.requests().size(), 2u);  // /apis and /api/v1, once each
+
+  auto missing = client->Resource(Context(), GroupVersionKind{"", "v1", "Widget"});
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].target, "/apis");
+  EXPECT_EQ(requests[1].target, "/api/v1");
+  EXPECT_EQ(requests[2].target, "/api/v1");
+}
+
+TEST(Client, ProxyUrlFromTheKubeconfigCarriesTheRequests) {
+  FakeServer proxy;
+  proxy.Reply(200, R"({"kind":"ConfigMap","metadata":{"name":"x"}})");
+  testing::TempDir dir;
+  std::string path = dir.Write("config",
+                               "current-context: p\nclusters:\n- name: c\n  cluster:\n"
+                               "    server: http://kube.invalid:6443\n    proxy-url: " +
+                                   proxy.url() +
+                                   "\nusers:\n- name: u\n  user: {token: via-proxy}\n"
+                                   "contexts:\n- name: p\n  context: {cluster: c, user: u}\n");
+  auto client = Client::FromKubeconfig(path);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto got = (*client)->Get(Context::WithTimeout(std::chrono::seconds(5)), kConfigMaps, "", "x");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  auto requests = proxy.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target, "http://kube.invalid:6443/api/v1/namespaces/default/configmaps/x");
+  EXPECT_THAT(requests[0].head, HasSubstr("Authorization: Bearer via-proxy"));
+}
+
+TEST(Client, ListAllStartsOverWithoutPagingWhenTheContinueTokenExpires) {
+  FakeServer server;
+  server.Reply(200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"5",
+                        "continue":"page-2"},"items":[{"metadata":{"name":"a"}}]})");
+  server.Reply(410, R"({"kind":"Status","code":410,"reason":"Expired",
+                        "message":"The provided continue parameter is too old"})");
+  server.Reply(200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"9"},
+                        "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}},
+                                 {"metadata":{"name":"c"}}]})");
+  ListOptions options;
+  options.label_selector = "app=x";
+  options.limit = 1;
+  auto all = ClientFor(server)->ListAll(Context(), kConfigMaps, "a", options);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ((*all)["items"].size(), 3u);
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[0].target, "/api/v1/namespaces/a/configmaps?labelSelector=app%3Dx&limit=1");
+  EXPECT_EQ(requests[1].target,
+            "/api/v1/namespaces/a/configmaps?labelSelector=app%3Dx&limit=1&continue=page-2");
+  EXPECT_EQ(requests[2].target, "/api/v1/namespaces/a/configmaps?labelSelector=app%3Dx");
+}
+
+TEST(Watch, BacksOffWhenTheServerEndsWatchesAtOnce) {
+  FakeServer server;
+  server.Reply(200, "");
+  server.Reply(200, "");
+  server.Reply(200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n");
+  RestConfig rc;
+  rc.server = server.url();
+  ClientOptions options;
+  options.backoff.initial = std::chrono::milliseconds(200);
+  auto client = std::move(Client::Create(rc, options)).value();
+  auto start = Clock::now();
+  Status s = client->Watch(Context::WithTimeout(std::chrono::seconds(10)), kConfigMaps, "a",
+                           WatchOptions(), [](const WatchEvent&) { return false; });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(server.requests().size(), 3u);
+  // Two backoffs of at least 100 ms and 200 ms (half the jittered caps of 200 and 400 ms).
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(300));
+}
+
+TEST(Client, PlainHttpServerIsSpokenToInHttp1) {
+  FakeServer server;  // offers no HTTP/2: the client must not insist on it
+  server.Reply(200, R"({"major":"1"})");
+  auto client = ClientFor(server);
+  EXPECT_EQ(client->last_protocol(), "");
+  ASSERT_TRUE(client->Raw(Context(), "GET", "/version").ok());
+  EXPECT_EQ(client->last_protocol(), "HTTP/1.1");
 }
 
 }  // namespace
