@@ -307,6 +307,16 @@ Status ResolveCluster(const ClusterEntry& cl, const std::string& name, RestConfi
   if (rc->server.find("://") == std::string::npos) rc->server = "https://" + rc->server;
   while (rc->server.size() > 1 && rc->server.back() == '/')
     rc->server.pop_back();
+  if (cl.insecure_skip_tls_verify &&
+      !(cl.certificate_authority.empty() && cl.certificate_authority_data.empty())) {
+    // kubectl refuses this too: which of the two was meant is not clear.
+    return Error(Code::kInvalidArgument,
+                 "kubeconfig {}: cluster \"{}\": insecure-skip-tls-verify is set together with {}; "
+                 "remove one of them",
+                 cl.source_file, name,
+                 cl.certificate_authority_data.empty() ? "certificate-authority"
+                                                       : "certificate-authority-data");
+  }
   rc->tls.insecure_skip_verify = cl.insecure_skip_tls_verify;
   rc->tls.server_name = cl.tls_server_name;
   rc->proxy = cl.proxy_url;

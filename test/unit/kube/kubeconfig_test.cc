@@ -63,7 +63,7 @@ TEST(Kubeconfig, DecodesInlineDataAndToken) {
                             "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
                             "    certificate-authority-data: " +
                                 EncodeBase64(kCaPem) +
-                                "\n    insecure-skip-tls-verify: true\n"
+                                "\n    insecure-skip-tls-verify: false\n"
                                 "users:\n- name: u\n  user:\n    token: abc.def\n"
                                 "contexts:\n- name: x\n  context: {cluster: c, user: u}\n");
   auto kc = Kubeconfig::Parse(text, "/k/config");
@@ -71,7 +71,7 @@ TEST(Kubeconfig, DecodesInlineDataAndToken) {
   auto rc = kc->Resolve();
   ASSERT_TRUE(rc.ok()) << rc.status().ToString();
   EXPECT_EQ(rc->tls.ca_pem, kCaPem);
-  EXPECT_TRUE(rc->tls.insecure_skip_verify);
+  EXPECT_FALSE(rc->tls.insecure_skip_verify);
   EXPECT_EQ(rc->token, "abc.def");
   EXPECT_EQ(rc->ns, "default");
 }
@@ -295,6 +295,32 @@ TEST(Kubeconfig, CredentialFilesWithoutPemNameTheFieldNotTheContent) {
   ASSERT_TRUE(kc.ok());
   EXPECT_THAT(kc->Resolve().status().message(),
               HasSubstr("client-certificate-data holds no PEM certificate"));
+}
+
+TEST(Kubeconfig, InsecureSkipTlsVerifyWithACertificateAuthorityIsRefused) {
+  auto kc = Kubeconfig::Parse(
+      Config("x",
+             "clusters:\n- name: c\n  cluster:\n    server: https://h\n"
+             "    insecure-skip-tls-verify: true\n    certificate-authority-data: " +
+                 EncodeBase64(kCaPem) + "\ncontexts:\n- name: x\n  context: {cluster: c}\n"),
+      "/k/cfg");
+  ASSERT_TRUE(kc.ok()) << kc.status().ToString();
+  auto rc = kc->Resolve();
+  ASSERT_FALSE(rc.ok());
+  EXPECT_THAT(rc.status().message(),
+              HasSubstr("kubeconfig /k/cfg: cluster \"c\": insecure-skip-tls-verify is set "
+                        "together with certificate-authority-data"));
+
+  kc = Kubeconfig::Parse(Config("x",
+                                "clusters:\n- name: c\n  cluster: {server: https://h, "
+                                "insecure-skip-tls-verify: true}\n"
+                                "contexts:\n- name: x\n  context: {cluster: c}\n"),
+                         "/k/cfg");
+  ASSERT_TRUE(kc.ok()) << kc.status().ToString();
+  rc = kc->Resolve();
+  ASSERT_TRUE(rc.ok()) << rc.status().ToString();
+  EXPECT_TRUE(rc->tls.insecure_skip_verify);
+  EXPECT_TRUE(rc->tls.ca_pem.empty());
 }
 
 TEST(Kubeconfig, EmptyFileIsAnEmptyConfig) {
