@@ -95,6 +95,7 @@ Status Client::Watch(const Context& ctx, const ResourceInfo& res, std::string_vi
                      WatchOptions options, const WatchHandler& handler) {
   Backoff backoff(options_.backoff);
   int failures = 0;
+  bool reauthenticated = false;
   for (;;) {
     bool stopped = false, saw_event = false;
     WatchHandler counting = [&](const WatchEvent& e) {
@@ -114,6 +115,12 @@ Status Client::Watch(const Context& ctx, const ResourceInfo& res, std::string_vi
       // Ended at once with nothing in it: something between here and the server is wrong, and
       // resuming at once would hammer it. Back off as after a failure.
       s = Status(Code::kUnavailable, "the server ended the watch at once without an event");
+    }
+    if (saw_event) reauthenticated = false;
+    if (s.http_status() == 401 && exec_ && !reauthenticated) {
+      exec_->Invalidate();  // revoked before its expiry: ask the plugin once more, at once
+      reauthenticated = true;
+      continue;
     }
     if (!IsRetryable(s)) return s;
     failures = saw_event ? 1 : failures + 1;

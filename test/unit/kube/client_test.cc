@@ -149,6 +149,39 @@ TEST(Client, ExecCredentialIsRefreshedAfterUnauthorized) {
   EXPECT_THAT(reqs[1].head, HasSubstr("Bearer tok2"));
 }
 
+// A plugin that prints the token "tok<n>" on its n-th run.
+ExecConfig CountingPlugin(const testing::TempDir& dir) {
+  std::string script = "#!/bin/sh\nn=$(cat " + dir.path() + "/n 2>/dev/null || echo 0)\n" +
+                       "n=$((n+1)); echo $n > " + dir.path() + "/n\n" +
+                       "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                       "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok'$n'\"}}'\n";
+  return ExecConfig{"client.authentication.k8s.io/v1",
+                    dir.Write("p.sh", script, 0755),
+                    {},
+                    {},
+                    false,
+                    "",
+                    "test"};
+}
+
+TEST(Client, WatchAsksTheExecPluginAgainAfterUnauthorized) {
+  testing::TempDir dir;
+  FakeServer server;
+  server.Reply(401, R"({"kind":"Status","reason":"Unauthorized","code":401})");
+  server.Reply(200, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}\n");
+  RestConfig rc;
+  rc.server = server.url();
+  rc.exec = CountingPlugin(dir);
+  auto client = std::move(Client::Create(rc)).value();
+  Status s = client->Watch(Context::WithTimeout(std::chrono::seconds(10)), kConfigMaps, "a",
+                           WatchOptions(), [](const WatchEvent&) { return false; });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_THAT(reqs[0].head, HasSubstr("Bearer tok1"));
+  EXPECT_THAT(reqs[1].head, HasSubstr("Bearer tok2"));
+}
+
 TEST(Client, WatchParsesEventsAndStopsOnHandler) {
   FakeServer server;
   server.Reply(200,
