@@ -2,6 +2,13 @@
 // credentials.
 #include "kube/client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -384,6 +391,68 @@ TEST(Client, PlainHttpServerIsSpokenToInHttp1) {
   EXPECT_EQ(client->last_protocol(), "");
   ASSERT_TRUE(client->Raw(Context(), "GET", "/version").ok());
   EXPECT_EQ(client->last_protocol(), "HTTP/1.1");
+}
+
+}  // namespace
+}  // namespace aic::kube
+
+namespace aic::kube {
+namespace {
+
+// A port that accepts connections (the kernel completes them) but never answers.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    listen(fd_, 16);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  }
+  ~SilentServer() { close(fd_); }
+  const std::string& url() const { return url_; }
+
+ private:
+  int fd_ = -1;
+  std::string url_;
+};
+
+TEST(Client, CallWithoutDeadlineEndsAtTheDefaultTimeout) {
+  SilentServer server;
+  RestConfig rc;
+  rc.server = server.url();
+  ClientOptions options;
+  options.default_timeout = std::chrono::milliseconds(300);
+  auto client = std::move(Client::Create(rc, options)).value();
+  auto start = Clock::now();
+  auto got = client->Get(Context(), kConfigMaps, "a", "x");
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kDeadlineExceeded);
+  EXPECT_THAT(got.status().message(), HasSubstr("get configmaps \"x\" in namespace \"a\""));
+  EXPECT_THAT(got.status().message(), HasSubstr(http::HostOf(server.url())));
+}
+
+TEST(Client, CallIsCancelledFromAnotherThread) {
+  SilentServer server;
+  RestConfig rc;
+  rc.server = server.url();
+  auto client = std::move(Client::Create(rc)).value();
+  Context ctx = Context::WithTimeout(std::chrono::seconds(20));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ctx.Cancel();
+  });
+  auto start = Clock::now();
+  auto got = client->List(ctx, kConfigMaps, "a");
+  auto took = Clock::now() - start;
+  canceller.join();
+  EXPECT_EQ(got.status().code(), Code::kCancelled) << got.status().ToString();
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
 }
 
 }  // namespace
