@@ -1,5 +1,6 @@
 // CRUD, patch, server-side apply, pagination and error mapping against a real API server.
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -221,6 +222,53 @@ TEST(KubeTransport, ReusesOneConnection) {
   for (int i = 0; i < 20; ++i)
     ASSERT_TRUE(client->Get(Deadline(), ns, "", "default").ok());
   EXPECT_EQ(client->connections_opened(), 1);
+}
+
+// The apiserver offers HTTP/2 through ALPN; the client takes it unless told not to.
+TEST(KubeTransport, SpeaksHttp2WithTheApiserverAndHttp1WhenAsked) {
+  auto client = AdminClient();
+  ASSERT_TRUE(client->Raw(Deadline(), "GET", "/version").ok());
+  EXPECT_EQ(client->last_protocol(), "HTTP/2");
+
+  ClientOptions http1;
+  http1.http2 = false;
+  auto old = Client::FromKubeconfig(testing::Kubeconfig(), "", http1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  ASSERT_TRUE((*old)->Raw(Deadline(), "GET", "/version").ok());
+  EXPECT_EQ((*old)->last_protocol(), "HTTP/1.1");
+}
+
+// A context whose cluster settings are the admin one's, changed by `edit`.
+std::unique_ptr<Client> ClientWith(const std::function<void(RestConfig&)>& edit) {
+  auto kc = Kubeconfig::LoadFile(testing::Kubeconfig());
+  EXPECT_TRUE(kc.ok()) << kc.status().ToString();
+  auto rc = kc->Resolve();
+  EXPECT_TRUE(rc.ok()) << rc.status().ToString();
+  edit(*rc);
+  auto client = Client::Create(*rc);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return std::move(client).value();
+}
+
+TEST(KubeTransport, TlsServerNameVerifiesAgainstANameInTheCertificate) {
+  auto client = ClientWith([](RestConfig& rc) { rc.tls.server_name = "kubernetes.default.svc"; });
+  auto got = client->Raw(Deadline(), "GET", "/version");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+}
+
+TEST(KubeTransport, InsecureSkipTlsVerifyConnectsWithoutTheClusterCa) {
+  auto untrusted = ClientWith([](RestConfig& rc) { rc.tls.ca_pem.clear(); });
+  auto refused = untrusted->Raw(Deadline(5), "GET", "/version");
+  ASSERT_FALSE(refused.ok());  // the system roots do not know the cluster's CA
+  EXPECT_THAT(refused.status().message(), HasSubstr("TLS verification of"));
+  EXPECT_THAT(refused.status().message(), HasSubstr(http::HostOf(untrusted->server())));
+
+  auto insecure = ClientWith([](RestConfig& rc) {
+    rc.tls.ca_pem.clear();
+    rc.tls.insecure_skip_verify = true;
+  });
+  auto got = insecure->Raw(Deadline(), "GET", "/version");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
 }
 
 TEST(KubeTransport, CertificateMismatchNamesHost) {
