@@ -14,7 +14,12 @@ namespace {
 // Whether another attempt of `call` is safe and useful after `status`.
 bool WorthRetrying(const Status& status, const std::string& method) {
   if (!IsRetryable(status)) return false;
-  if (status.http_status() != 0) return true;  // the server answered 429 or 5xx
+  int code = status.http_status();
+  if (code != 0 && method == "GET") return true;  // the server answered 429 or 5xx
+  // A write answered 500 or 504 may have been carried out (etcd committed, the answer timed
+  // out): repeating it could fail with AlreadyExists or apply twice. Repeat it only when the
+  // server turned it away (429, 503) or asked for it again with Retry-After.
+  if (code != 0) return code == 429 || code == 503 || status.retry_after_seconds() > 0;
   // A transport failure (http.cc words them "cannot connect to <host>", "TLS verification of
   // <host> failed", ...). A failed certificate check will fail again: give up at once. Reads
   // are repeated; writes only when no connection was made, so the server never saw them.

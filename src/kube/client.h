@@ -1,7 +1,8 @@
 // The Kubernetes REST client: discovery, CRUD, patch and server-side apply, watch. Every call
 // takes a Context (deadline, cancellation); failures come back as aic::Status (see errors.h).
 // 429 and 5xx answers and refused connections are retried with backoff (or the server's
-// Retry-After) while the call's deadline allows. Thread-safe.
+// Retry-After) while the call's deadline allows; writes answered 500 or 504 without
+// Retry-After are not, since the server may have carried them out. Thread-safe.
 #pragma once
 
 #include <chrono>

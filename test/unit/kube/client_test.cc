@@ -118,6 +118,23 @@ TEST(Client, DoesNotRetryConflicts) {
   EXPECT_EQ(server.requests().size(), 1u);
 }
 
+TEST(Client, WriteAnswered500IsNotRepeatedButOneTurnedAwayIs) {
+  FakeServer server;
+  server.Reply(500, R"({"kind":"Status","reason":"InternalError","code":500,"message":"etcd"})");
+  auto client = ClientFor(server);
+  json cm = {{"metadata", {{"name", "x"}}}};
+  auto made = client->Create(Context(), kConfigMaps, "a", cm);
+  EXPECT_EQ(made.status().code(), Code::kUnavailable);
+  EXPECT_EQ(server.requests().size(), 1u);  // it may have been stored: not sent again
+
+  server.Reply(503, "");
+  server.Reply(500, R"({"kind":"Status","code":500})", "Retry-After: 1\r\n");
+  server.Reply(201, R"({"kind":"ConfigMap","metadata":{"name":"x"}})");
+  made = client->Create(Context::WithTimeout(std::chrono::seconds(10)), kConfigMaps, "a", cm);
+  EXPECT_TRUE(made.ok()) << made.status().ToString();
+  EXPECT_EQ(server.requests().size(), 4u);
+}
+
 TEST(Client, UnreachableServerNamesHost) {
   RestConfig rc;
   rc.server = "http://127.0.0.1:1";
