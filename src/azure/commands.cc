@@ -120,16 +120,24 @@ void PrintJson(const std::string& subscription, const std::vector<Change>& chang
   std::cout << out.dump(2) << "\n";
 }
 
-// Progress lines on stderr, one per step start and end.
-std::function<void(const ApplyEvent&)> Progress(const std::vector<Change>& changes) {
-  auto names = std::make_shared<std::map<std::string, std::string>>();
+// What `up` did, in the plan's terms.
+std::string DoneSummary(const std::vector<Change>& changes) {
+  std::map<Action, int> n;
   for (const auto& c : changes)
-    (*names)[c.resource.key] = c.resource.name;
+    n[c.action]++;
+  return fmt::format("{} created, {} updated, {} registered, {} deleted, {} unchanged",
+                     n[Action::kCreate], n[Action::kUpdate], n[Action::kRegister],
+                     n[Action::kDelete], n[Action::kUnchanged]);
+}
+
+// Progress lines on stderr, one per step start and end; unchanged resources stay quiet.
+std::function<void(const ApplyEvent&)> Progress() {
   auto mu = std::make_shared<std::mutex>();
-  return [names, mu](const ApplyEvent& e) {
-    if (e.action == Action::kUnchanged) return;
+  return [mu](const ApplyEvent& e) {
+    bool quiet = e.what == "start" || e.what == "done";
+    if (quiet && e.action == Action::kUnchanged) return;
     std::lock_guard lock(*mu);
-    const std::string& name = (*names)[e.key];
+    const std::string& name = e.name;
     if (e.what == "start") {
       std::cerr << fmt::format("  ... {} {} {}\n", ActionName(e.action), e.key, name);
     } else if (e.what == "done") {
@@ -306,14 +314,14 @@ int UpCommand(const AksCommandOptions& o) {
   auto s = Open(o, false);
   if (!s.ok()) return Fail(s.status());
   auto ctx = Context::WithTimeout(std::chrono::minutes(90));
-  auto changes = Plan(ctx, *s->arm, s->resources, s->owned);
-  if (!changes.ok()) return Fail(changes.status());
-  std::cerr << "plan: " << Summary(*changes) << "\n";
-
+  // Each resource is read and, if needed, written as soon as its dependencies allow; `plan`
+  // shows the same decisions without the writes.
   ApplyOptions apply;
   apply.poll_interval = s->poll;
-  apply.on_event = Progress(*changes);
-  if (Status st = Apply(ctx, *s->arm, *changes, apply); !st.ok()) return Fail(st);
+  apply.on_event = Progress();
+  auto changes = PlanAndApply(ctx, *s->arm, s->resources, s->owned, apply);
+  if (!changes.ok()) return Fail(changes.status());
+  std::cerr << "up: " << DoneSummary(*changes) << "\n";
   if (Status st = WriteKubeconfig(ctx, *s, o.kubeconfig_out); !st.ok()) return Fail(st);
   std::cerr << "up: " << s->spec.ClusterName() << " is ready\n";
   return kExitOk;
@@ -327,10 +335,7 @@ int DownCommand(const AksCommandOptions& o) {
   apply.poll_interval = s->poll;
   Status st;
   if (o.keep_group) {
-    std::vector<Change> shown;
-    for (const auto& r : s->resources)
-      shown.push_back({r, Action::kDelete, {}});
-    apply.on_event = Progress(shown);
+    apply.on_event = Progress();
     st = DeleteEach(ctx, *s->arm, s->resources, apply);
   } else {
     // Deleting the group deletes everything in it, the cluster's associations included.

@@ -1,5 +1,6 @@
 #include "azure/engine.h"
 
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <future>
@@ -19,9 +20,13 @@ using std::chrono::milliseconds;
 
 struct Step {
   std::string key;
+  std::string name;
   std::vector<std::string> deps;
+  // What the step does; `decide`, when set, finds it out once the dependencies are done (until
+  // then `action` stands in, e.g. in "skipped" events).
   Action action;
   std::function<Status(const Context&)> run;
+  std::function<Result<Action>(const Context&)> decide;
 };
 
 // Runs steps as soon as their dependencies are done, at most `parallelism` at once.
@@ -53,7 +58,7 @@ Status RunGraph(const Context& ctx, std::vector<Step> steps, const ApplyOptions&
       }
       if (blocked || (ready && !ctx.Check().ok())) {
         state[s.key] = kSkipped;
-        emit({s.key, "skipped", s.action, milliseconds(0), "a dependency failed"});
+        emit({s.key, s.name, "skipped", s.action, milliseconds(0), "a dependency failed"});
         progressed = true;
         continue;
       }
@@ -62,13 +67,18 @@ Status RunGraph(const Context& ctx, std::vector<Step> steps, const ApplyOptions&
       ++running;
       progressed = true;
       threads.emplace_back([&, step = &s] {
+        Result<Action> action = step->decide ? step->decide(ctx) : Result<Action>(step->action);
         auto start = Clock::now();
-        if (step->action != Action::kUnchanged) {
-          emit({step->key, "start", step->action, milliseconds(0), ""});
+        Status st = action.status();
+        if (st.ok()) {
+          if (*action != Action::kUnchanged) {
+            emit({step->key, step->name, "start", *action, milliseconds(0), ""});
+          }
+          st = step->run(ctx);
         }
-        Status st = step->run(ctx);
         auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-        emit({step->key, st.ok() ? "done" : "failed", step->action, took, st.message()});
+        emit({step->key, step->name, st.ok() ? "done" : "failed",
+              action.ok() ? *action : step->action, took, st.message()});
         std::lock_guard inner(mu);
         state[step->key] = st.ok() ? kDone : kFailed;
         if (!st.ok() && first_error.ok()) first_error = st;
@@ -272,11 +282,98 @@ Status Apply(const Context& ctx, ArmClient& arm, const std::vector<Change>& chan
   std::vector<Step> steps;
   milliseconds poll = options.poll_interval;
   for (const auto& c : changes) {
-    steps.push_back(
-        {c.resource.key, c.resource.deps, c.action,
-         [&arm, &c, poll](const Context& ctx) { return RunChange(ctx, arm, c, poll); }});
+    steps.push_back({c.resource.key,
+                     c.resource.name,
+                     c.resource.deps,
+                     c.action,
+                     [&arm, &c, poll](const Context& ctx) { return RunChange(ctx, arm, c, poll); },
+                     {}});
   }
   return RunGraph(ctx, std::move(steps), options);
+}
+
+Result<std::vector<Change>> PlanAndApply(const Context& ctx, ArmClient& arm,
+                                         const std::vector<Resource>& resources,
+                                         const std::vector<OwnedCollection>& owned,
+                                         const ApplyOptions& options) {
+  // A read goes out once the reads of its dependencies have returned: the steps that can start
+  // at once do not queue behind a dozen other reads (each a new connection), and every other read
+  // still returns long before its step can start. A step waits for its own read only.
+  using Read = std::shared_future<Result<std::optional<json>>>;
+  std::vector<Read> reads(resources.size()), first;
+  std::map<std::string, Read> read_of;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    std::vector<Read> before;  // resources come in dependency order: these are already set
+    for (const auto& d : r.deps) {
+      if (auto it = read_of.find(d); it != read_of.end()) before.push_back(it->second);
+    }
+    reads[i] = std::async(std::launch::async, [&ctx, &arm, &r, before] {
+                 for (const auto& f : before)
+                   f.wait();
+                 return arm.Get(ctx, r.id, r.api_version);
+               }).share();
+    read_of[r.key] = reads[i];
+    if (r.deps.empty()) first.push_back(reads[i]);
+  }
+  // The lists are needed only at the end.
+  auto after_first = [first] {
+    for (const auto& f : first)
+      f.wait();
+  };
+  std::vector<std::future<Result<std::vector<json>>>> lists;
+  for (const auto& c : owned) {
+    lists.push_back(std::async(std::launch::async, [&ctx, &arm, &c, after_first] {
+      after_first();
+      return arm.List(ctx, c.list_path, c.api_version);
+    }));
+  }
+
+  // decided[i] is written by step i only, before it runs; a provider step runs after every
+  // feature step, so the flag is final when the provider decides.
+  std::vector<std::optional<Change>> decided(resources.size());
+  std::atomic<bool> any_feature_registers{false};
+  milliseconds poll = options.poll_interval;
+  std::vector<Step> steps;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    auto decide = [&, i](const Context&) -> Result<Action> {
+      const auto& got = reads[i].get();
+      if (!got.ok()) return got.status().Prefixed(fmt::format("reading {}", resources[i].key));
+      bool registers = any_feature_registers.load();
+      decided[i] = Decide(resources[i], *got, &registers);
+      if (registers) any_feature_registers = true;
+      return decided[i]->action;
+    };
+    auto run = [&arm, &decided, i, poll](const Context& ctx) {
+      return RunChange(ctx, arm, *decided[i], poll);
+    };
+    steps.push_back({r.key, r.name, r.deps, Action::kUnchanged, run, decide});
+  }
+  Status st = RunGraph(ctx, std::move(steps), options);
+
+  std::vector<std::vector<json>> listed;
+  for (size_t i = 0; i < owned.size(); ++i) {
+    auto items = lists[i].get();
+    if (!items.ok() && st.ok()) {
+      st = items.status().Prefixed(fmt::format("listing {}", owned[i].type));
+    }
+    listed.push_back(items.ok() ? std::move(*items) : std::vector<json>());
+  }
+  for (const auto& f : reads)
+    f.wait();  // the reads of skipped steps too: they refer to this frame's arguments
+  if (!st.ok()) return st;
+
+  std::vector<Change> out;
+  for (auto& c : decided) {
+    if (c) out.push_back(std::move(*c));
+  }
+  // What the spec owns and no longer describes goes once everything else is in place.
+  std::vector<Change> orphans;
+  AddOrphans(resources, owned, listed, &orphans);
+  if (!orphans.empty()) AIC_RETURN_IF_ERROR(Apply(ctx, arm, orphans, options));
+  out.insert(out.end(), orphans.begin(), orphans.end());
+  return out;
 }
 
 Status DeleteEach(const Context& ctx, ArmClient& arm, const std::vector<Resource>& resources,
@@ -290,9 +387,13 @@ Status DeleteEach(const Context& ctx, ArmClient& arm, const std::vector<Resource
   std::vector<Step> steps;
   for (const auto& r : resources) {
     if (r.kind != ResourceKind::kArm || r.key == "group") continue;
-    steps.push_back({r.key, dependents[r.key], Action::kDelete, [&arm, &r](const Context& ctx) {
-                       return arm.Delete(ctx, r.id, r.api_version);
-                     }});
+    steps.push_back(
+        {r.key,
+         r.name,
+         dependents[r.key],
+         Action::kDelete,
+         [&arm, &r](const Context& ctx) { return arm.Delete(ctx, r.id, r.api_version); },
+         {}});
   }
   return RunGraph(ctx, std::move(steps), options);
 }

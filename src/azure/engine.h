@@ -45,6 +45,7 @@ std::vector<PlannedRequest> Requests(const std::vector<Change>& changes);
 
 struct ApplyEvent {
   std::string key;
+  std::string name;  // the resource's name
   std::string what;  // "start", "done", "failed", "skipped"
   Action action;
   std::chrono::milliseconds elapsed{0};
@@ -62,6 +63,15 @@ struct ApplyOptions {
 // error is returned once every running step has ended.
 Status Apply(const Context& ctx, ArmClient& arm, const std::vector<Change>& changes,
              const ApplyOptions& options);
+
+// Plan and Apply in one pass, for `up`: every read goes out at once, and each step decides and
+// acts as soon as its own read has returned and its dependencies are done, instead of after the
+// slowest read. What the spec owns but no longer describes is deleted last, as in Plan. A failed
+// read fails its step only (its dependents are skipped). Returns the changes as decided.
+Result<std::vector<Change>> PlanAndApply(const Context& ctx, ArmClient& arm,
+                                         const std::vector<Resource>& resources,
+                                         const std::vector<OwnedCollection>& owned,
+                                         const ApplyOptions& options);
 
 // Deletes each ARM resource in reverse dependency order (404s are fine). Features and the
 // provider are left registered: aiconform unregisters nothing.

@@ -10,9 +10,10 @@ loudly in tests.
 
 Control endpoints (no authentication): GET /_emulator/state, POST /_emulator/faults
 {"rules": [{"match": "managedClusters/", "method": "PUT",
-"kind": "429|500|drop|drop_after|slow|ratelimit", "count": 1, "retry_after": 1, "factor": 3,
-"headers": {"x-ms-ratelimit-remaining-subscription-reads": "3"}}]} (ratelimit serves the request
-and adds the headers to its answer).
+"kind": "429|500|drop|drop_after|slow|ratelimit|delay", "count": 1, "retry_after": 1,
+"factor": 3, "seconds": 1, "headers": {"x-ms-ratelimit-remaining-subscription-reads": "3"}}]}
+(ratelimit serves the request and adds the headers to its answer; delay holds the request for
+`seconds` before serving it, so it is recorded and answered late).
 """
 import argparse
 import base64
@@ -344,6 +345,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(*self.token(method, path, query, raw)[:2])
 
         fault = emu.fault_for(method, path)
+        if fault and fault["kind"] == "delay":
+            time.sleep(float(fault.get("seconds", 1)))
         if fault and fault["kind"] == "drop":
             return self.drop()
         if fault and fault["kind"] in ("429", "500"):
