@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/yaml_reader.h"
+
 namespace aic::azure {
 namespace {
 
@@ -25,104 +27,7 @@ const std::regex kTaint(
 const std::regex kSubscription("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$");
 const std::regex kAllowKey("^[A-Za-z0-9][-A-Za-z0-9_./]*$");
 
-// Reads typed fields from YAML nodes and collects every problem with its position.
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  void Error(const YAML::Mark& mark, const std::string& message) {
-    errors_.push_back(fmt::format("{}:{}:{}: {}", file_, mark.line + 1, mark.column + 1, message));
-  }
-  bool ok() const { return errors_.empty(); }
-  std::string Joined() const {
-    std::string out;
-    for (const auto& e : errors_)
-      out += (out.empty() ? "" : "\n") + e;
-    return out;
-  }
-
-  // Rejects keys of `map` that are not in `allowed`, naming the allowed ones.
-  void CheckKeys(const YAML::Node& map, const std::string& where,
-                 const std::vector<std::string>& allowed) {
-    for (const auto& kv : map) {
-      auto key = kv.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      Error(kv.first.Mark(), fmt::format("unknown field \"{}\" in {}; allowed: {}", key, where,
-                                         fmt::join(allowed, ", ")));
-    }
-  }
-
-  bool IsMap(const YAML::Node& node, const std::string& where) {
-    if (node.IsMap()) return true;
-    Error(node.Mark(), fmt::format("{} must be a mapping", where));
-    return false;
-  }
-
-  void String(const YAML::Node& parent, const char* key, std::string* out) {
-    auto n = parent[key];
-    if (!n) return;
-    if (!n.IsScalar()) return Error(n.Mark(), fmt::format("\"{}\" must be a string", key));
-    *out = n.as<std::string>();
-  }
-
-  void Bool(const YAML::Node& parent, const char* key, bool* out) {
-    auto n = parent[key];
-    if (!n) return;
-    bool value = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, value)) {
-      return Error(n.Mark(), fmt::format("\"{}\" must be true or false", key));
-    }
-    *out = value;
-  }
-
-  void Int(const YAML::Node& parent, const char* key, int lo, int hi, int* out) {
-    auto n = parent[key];
-    if (!n) return;
-    int value = 0;
-    if (!n.IsScalar() || !YAML::convert<int>::decode(n, value)) {
-      return Error(n.Mark(), fmt::format("\"{}\" must be an integer", key));
-    }
-    if (value < lo || value > hi) {
-      return Error(n.Mark(), fmt::format("\"{}\" is {}; allowed: {}..{}", key, value, lo, hi));
-    }
-    *out = value;
-  }
-
-  void StringList(const YAML::Node& parent, const char* key, std::vector<std::string>* out) {
-    auto n = parent[key];
-    if (!n) return;
-    if (!n.IsSequence()) return Error(n.Mark(), fmt::format("\"{}\" must be a list", key));
-    out->clear();
-    for (const auto& item : n) {
-      if (!item.IsScalar()) {
-        Error(item.Mark(), fmt::format("items of \"{}\" must be strings", key));
-        continue;
-      }
-      out->push_back(item.as<std::string>());
-    }
-  }
-
-  void Match(const YAML::Node& parent, const char* key, const std::string& value,
-             const std::regex& re, const std::string& allowed) {
-    auto n = parent[key];
-    if (!n || std::regex_match(value, re)) return;
-    Error(n.Mark(), fmt::format("\"{}\" is \"{}\"; allowed: {}", key, value, allowed));
-  }
-
-  void OneOf(const YAML::Node& parent, const char* key, const std::string& value,
-             const std::vector<std::string>& allowed) {
-    auto n = parent[key];
-    if (!n || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
-    Error(n.Mark(),
-          fmt::format("\"{}\" is \"{}\"; allowed: {}", key, value, fmt::join(allowed, ", ")));
-  }
-
- private:
-  std::string file_;
-  std::vector<std::string> errors_;
-};
-
-void ReadAllowlist(Reader& r, const YAML::Node& parent, const char* key,
+void ReadAllowlist(YamlReader& r, const YAML::Node& parent, const char* key,
                    std::map<std::string, std::vector<std::string>>* out) {
   auto n = parent[key];
   if (!n) return;
@@ -146,7 +51,8 @@ void ReadAllowlist(Reader& r, const YAML::Node& parent, const char* key,
   }
 }
 
-void ReadPool(Reader& r, const YAML::Node& n, const std::string& where, bool system, PoolSpec* p) {
+void ReadPool(YamlReader& r, const YAML::Node& n, const std::string& where, bool system,
+              PoolSpec* p) {
   if (!r.IsMap(n, where)) return;
   r.CheckKeys(n, where,
               {"name", "vmSize", "minCount", "maxCount", "zones", "taints", "gpuDriver",
@@ -192,7 +98,7 @@ void ReadPool(Reader& r, const YAML::Node& n, const std::string& where, bool sys
   }
 }
 
-void ReadCluster(Reader& r, const YAML::Node& n, AksSpec* s) {
+void ReadCluster(YamlReader& r, const YAML::Node& n, AksSpec* s) {
   if (!r.IsMap(n, "\"cluster\"")) return;
   r.CheckKeys(n, "cluster",
               {"kubernetesVersion", "gatewayAPI", "systemPool", "istio", "monitoring"});
@@ -231,7 +137,7 @@ void ReadCluster(Reader& r, const YAML::Node& n, AksSpec* s) {
   }
 }
 
-void ReadTop(Reader& r, const YAML::Node& root, AksSpec* s) {
+void ReadTop(YamlReader& r, const YAML::Node& root, AksSpec* s) {
   r.CheckKeys(root, "the spec",
               {"apiVersion", "kind", "subscription", "prefix", "location", "tags", "auth",
                "cluster", "acceleratorPool"});
@@ -271,7 +177,7 @@ AksSpec::AksSpec() {
 Result<AksSpec> ParseSpec(const std::string& yaml_text, const std::string& file_name) {
   AksSpec spec;
   spec.file = file_name;
-  Reader r(file_name);
+  YamlReader r(file_name);
   try {
     YAML::Node root = YAML::Load(yaml_text);
     if (!root.IsMap()) {
