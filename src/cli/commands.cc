@@ -30,7 +30,9 @@ std::shared_ptr<TargetFlags> AddTargetFlags(CLI::App& cmd, bool with_output) {
   cmd.add_option("--bin-dir", f->local.bin_dir,
                  "local: directory of the Kubernetes and etcd binaries (default "
                  "$AICONFORM_BIN_DIR or ~/.cache/aiconform/bin/v1.34.2)");
-  cmd.add_option("-f,--file", f->aks.spec_file, "aks: the environment spec (YAML)");
+  cmd.add_option("-f,--file", f->aks.spec_file,
+                 "the spec (YAML): local, the node pools (examples/local.yaml); aks, the "
+                 "environment (examples/aks-ai-conformant.yaml)");
   cmd.add_option("--auth", f->aks.auth, "aks: credential source")
       ->check(CLI::IsMember({"", "env", "workload-identity", "managed-identity", "cli"}));
   cmd.add_option("--arm-endpoint", f->aks.arm_endpoint,
@@ -52,7 +54,8 @@ void SyncOutput(TargetFlags& f) {
 Runner AddUp(CLI::App& cmd, const GlobalOptions&) {
   auto f = AddTargetFlags(cmd, false);
   cmd.add_option("--workers", f->local.workers,
-                 "local: worker nodes to run (default 2; 0: the control plane alone)");
+                 "local: worker nodes of the default pools (a new cluster gets 2; 0: the control "
+                 "plane alone); -f describes pools instead");
   cmd.add_option("--kubeconfig-out", f->aks.kubeconfig_out,
                  "aks: where to write the cluster's kubeconfig");
   return [f] {
@@ -60,8 +63,35 @@ Runner AddUp(CLI::App& cmd, const GlobalOptions&) {
       if (f->aks.spec_file.empty()) return ReportError("--target aks needs -f SPEC", kExitUsage);
       return azure::UpCommand(f->aks);
     }
+    f->local.spec_file = f->aks.spec_file;
     return local::UpCommand(f->local);
   };
+}
+
+// `node add` and `node delete`: the local cluster's nodes while it runs.
+Runner AddNode(CLI::App& cmd, const GlobalOptions&) {
+  auto f = std::make_shared<local::LocalCommandOptions>();
+  auto chosen = std::make_shared<std::function<int()>>();
+  cmd.require_subcommand(1);
+  for (CLI::App* sub : {cmd.add_subcommand("add", "add nodes to a pool of the running cluster"),
+                        cmd.add_subcommand("delete", "drain and remove nodes")}) {
+    sub->add_option("--name", f->name, "the cluster's name")->capture_default_str();
+    sub->add_option("--state-dir", f->state_dir,
+                    "state directory (default $AICONFORM_STATE_DIR or "
+                    "~/.local/state/aiconform/NAME)");
+    sub->add_option("--bin-dir", f->bin_dir, "directory of the Kubernetes binaries");
+  }
+  CLI::App* add = cmd.get_subcommand("add");
+  add->add_option("--pool", f->pool, "the pool to grow")->required();
+  add->add_option("--count", f->count, "how many nodes")->capture_default_str();
+  add->add_option("-o,--output", f->output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  add->callback([f, chosen] { *chosen = [f] { return local::NodeAddCommand(*f); }; });
+  CLI::App* del = cmd.get_subcommand("delete");
+  del->add_option("nodes", f->nodes, "the nodes (as status lists them)")->required();
+  del->callback([f, chosen] { *chosen = [f] { return local::NodeDeleteCommand(*f); }; });
+  return [chosen] { return *chosen ? (*chosen)() : kExitUsage; };
 }
 
 Runner AddDown(CLI::App& cmd, const GlobalOptions&) {
@@ -124,6 +154,7 @@ const std::vector<Command>& CommandTable() {
       {"down", "stop a cluster and remove what up created", AddDown},
       {"status", "show each component's health", AddStatus},
       {"plan", "show what up --target aks would change", AddPlan},
+      {"node", "add or delete worker nodes of the running local cluster", AddNode},
       {"kubeconfig-path", "print the local cluster's admin kubeconfig path", AddKubeconfigPath},
       {"version", "print version information", AddVersion},
   };

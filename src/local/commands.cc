@@ -44,25 +44,59 @@ std::string Uptime(long s) {
   return std::to_string(s / 3600) + "h" + std::to_string(s / 60 % 60) + "m";
 }
 
+// The pools `up` brings the cluster to: the spec file's, the default spec for --workers, else
+// what the cluster last ran (so a second `up` changes nothing), else two workers.
+Result<std::vector<PoolSpec>> WantedPools(const LocalCommandOptions& o, const ControlPlane& cp) {
+  if (!o.spec_file.empty() && o.workers >= 0) {
+    return Error(Code::kInvalidArgument,
+                 "-f and --workers both describe the nodes; give one of them");
+  }
+  if (!o.spec_file.empty()) {
+    AIC_ASSIGN_OR_RETURN(LocalSpec spec, LoadLocalSpec(o.spec_file));
+    return spec.pools;
+  }
+  if (o.workers < -1 || o.workers > kMaxNodes) {
+    return Error(Code::kInvalidArgument, "--workers: expected a number of nodes from 0 to {}",
+                 kMaxNodes);
+  }
+  if (o.workers >= 0) return DefaultLocalSpec(o.workers).pools;
+  auto record = LoadRecord(cp.layout());
+  if (record.ok() && record->pools) return *record->pools;
+  return DefaultLocalSpec(2).pools;
+}
+
+int NodeCount(const std::vector<PoolSpec>& pools) {
+  int n = 0;
+  for (const auto& p : pools)
+    n += p.count;
+  return n;
+}
+
+Status NeedRoot(const char* what) {
+  if (geteuid() == 0) return Status::Ok();
+  return Error(Code::kInvalidArgument,
+               "{}: worker nodes need root (network namespaces, cgroups); run as root or pass "
+               "--workers 0 for the control plane alone",
+               what);
+}
+
 }  // namespace
 
 int UpCommand(const LocalCommandOptions& options) {
-  if (options.workers < 0 || options.workers > 99) {
-    return ReportError("--workers: expected a number of nodes from 0 to 99", kExitUsage);
-  }
-  if (options.workers > 0 && geteuid() != 0) {
-    return ReportError(
-        "--workers: worker nodes need root (network namespaces, cgroups); run as root or "
-        "pass --workers 0 for the control plane alone",
-        kExitUsage);
+  ControlPlane cp = Make(options);
+  auto pools = WantedPools(options, cp);
+  if (!pools.ok()) return Fail(pools.status());
+  if (NodeCount(*pools) > 0) {
+    if (Status s = NeedRoot(options.spec_file.empty() ? "--workers" : "-f"); !s.ok()) {
+      return Fail(s);
+    }
   }
   Context ctx = Context::WithTimeout(seconds(180));
   CancelOnSignal(ctx);
-  ControlPlane cp = Make(options);
   Progress progress;
   auto changed = cp.Up(ctx, progress);
   if (!changed.ok()) return Fail(changed.status());
-  auto nodes_changed = MakeWorkers(options, cp).Up(ctx, options.workers, progress);
+  auto nodes_changed = MakeWorkers(options, cp).Up(ctx, *pools, progress);
   if (!nodes_changed.ok()) return Fail(nodes_changed.status());
   if (!*changed && !*nodes_changed) {
     std::cerr << "local cluster \"" << options.name << "\" is already running; nothing changed\n";
@@ -145,6 +179,49 @@ int StatusCommand(const LocalCommandOptions& options) {
     }
   }
   return all_healthy ? kExitOk : kExitUnhealthy;
+}
+
+int NodeAddCommand(const LocalCommandOptions& options) {
+  if (Status s = NeedRoot("node add"); !s.ok()) return Fail(s);
+  if (options.count < 1 || options.count > kMaxNodes) {
+    return ReportError(fmt::format("--count: expected 1 to {}", kMaxNodes), kExitUsage);
+  }
+  Context ctx = Context::WithTimeout(seconds(180));
+  CancelOnSignal(ctx);
+  ControlPlane cp = Make(options);
+  if (!LoadRecord(cp.layout()).ok()) {
+    return ReportError(fmt::format("no local cluster \"{}\" in {}; run aiconform up first",
+                                   options.name, cp.layout().root),
+                       kExitUsage);
+  }
+  Progress progress;
+  auto added = MakeWorkers(options, cp).Add(ctx, options.pool, options.count, progress);
+  if (!added.ok()) return Fail(added.status());
+  if (options.output == "json") {
+    std::cout << nlohmann::json({{"added", *added}}).dump(2) << "\n";
+  } else {
+    for (const auto& n : *added)
+      std::cout << "node " << n << " added to pool " << options.pool << "\n";
+  }
+  return kExitOk;
+}
+
+int NodeDeleteCommand(const LocalCommandOptions& options) {
+  if (Status s = NeedRoot("node delete"); !s.ok()) return Fail(s);
+  Context ctx = Context::WithTimeout(seconds(300));
+  CancelOnSignal(ctx);
+  ControlPlane cp = Make(options);
+  if (!LoadRecord(cp.layout()).ok()) {
+    return ReportError(fmt::format("no local cluster \"{}\" in {}; run aiconform up first",
+                                   options.name, cp.layout().root),
+                       kExitUsage);
+  }
+  Progress progress;
+  Status s = MakeWorkers(options, cp).Delete(ctx, options.nodes, progress);
+  if (!s.ok()) return Fail(s);
+  for (const auto& n : options.nodes)
+    std::cout << "node " << n << " drained and removed\n";
+  return kExitOk;
 }
 
 int KubeconfigPathCommand(const LocalCommandOptions& options) {

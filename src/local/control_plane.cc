@@ -333,23 +333,27 @@ Status ControlPlane::Probe(const Context& ctx, const std::string& name, const Cl
                            Clients& clients) {
   const Ports& p = record.ports;
   http::Client* client = clients.admin.get();
-  std::string url;
+  std::vector<std::string> urls;
   if (name == "etcd") {
     client = clients.etcd.get();
-    url = fmt::format("https://127.0.0.1:{}/health", p.etcd_client);
+    urls = {fmt::format("https://127.0.0.1:{}/health", p.etcd_client)};
   } else if (name == "kube-apiserver") {
-    url = fmt::format("https://127.0.0.1:{}/readyz", p.apiserver);
+    // Live (no deadlock, etcd reachable) and ready (caches synced, post-start hooks done).
+    urls = {fmt::format("https://127.0.0.1:{}/livez", p.apiserver),
+            fmt::format("https://127.0.0.1:{}/readyz", p.apiserver)};
   } else {
     int port = name == "kube-scheduler" ? p.scheduler : p.controller_manager;
-    url = fmt::format("https://127.0.0.1:{}/healthz", port);
+    urls = {fmt::format("https://127.0.0.1:{}/healthz", port)};
   }
-  AIC_ASSIGN_OR_RETURN(http::Response r, client->Do(ctx.Child(seconds(2)), http::Get(url)));
-  if (r.status != 200) {
-    std::string body = r.body.substr(0, 200);
-    return Error(Code::kUnavailable, "{} answered HTTP {}: {}", url, r.status, body);
-  }
-  if (name == "etcd" && r.body.find("\"health\":\"true\"") == std::string::npos) {
-    return Error(Code::kUnavailable, "etcd reports itself unhealthy: {}", r.body);
+  for (const auto& url : urls) {
+    AIC_ASSIGN_OR_RETURN(http::Response r, client->Do(ctx.Child(seconds(2)), http::Get(url)));
+    if (r.status != 200) {
+      std::string body = r.body.substr(0, 200);
+      return Error(Code::kUnavailable, "{} answered HTTP {}: {}", url, r.status, body);
+    }
+    if (name == "etcd" && r.body.find("\"health\":\"true\"") == std::string::npos) {
+      return Error(Code::kUnavailable, "etcd reports itself unhealthy: {}", r.body);
+    }
   }
   return Status::Ok();
 }
@@ -472,9 +476,8 @@ Result<bool> ControlPlane::Up(const Context& ctx, Progress& progress) {
 
   auto versions = std::async(std::launch::async, Versions, ctx, options_.bin_dir);
   progress.Start("certificates and kubeconfigs");
-  ClusterRecord record =
-      fresh ? ClusterRecord{options_.name, options_.bin_dir, {}, "127.0.0.1", {}, {}, {}}
-            : *previous;
+  ClusterRecord record = fresh ? ClusterRecord{} : *previous;
+  if (fresh) record.name = options_.name;
   AIC_ASSIGN_OR_RETURN(record.ports, ChoosePorts(fresh ? nullptr : &record));
   record.bin_dir = options_.bin_dir;
   if (fresh) record.advertise_address = HostAddress();

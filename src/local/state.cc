@@ -93,6 +93,20 @@ Result<ClusterRecord> LoadRecord(const Layout& layout) {
                        PidFrom(n.value("kubelet", json::object())),
                        PidFrom(n.value("kubeProxy", json::object()))});
   }
+  if (j.contains("pools") && j["pools"].is_array()) {
+    r.pools.emplace();
+    for (const json& p : j["pools"]) {
+      PoolSpec pool;
+      pool.name = p.value("name", "");
+      pool.mode = p.value("mode", "user");
+      pool.count = p.value("count", 0);
+      pool.labels = p.value("labels", std::map<std::string, std::string>{});
+      for (const json& t : p.value("taints", json::array())) {
+        pool.taints.push_back({t.value("key", ""), t.value("value", ""), t.value("effect", "")});
+      }
+      r.pools->push_back(pool);
+    }
+  }
   const json settings = j.value("hostSettings", json::object());
   for (const auto& [key, value] : settings.items()) {
     if (value.is_string()) r.host_settings[key] = value.get<std::string>();
@@ -125,6 +139,19 @@ Status SaveRecord(const Layout& layout, const ClusterRecord& r) {
                           {"containerd", PidJson(n.containerd)},
                           {"kubelet", PidJson(n.kubelet)},
                           {"kubeProxy", PidJson(n.kube_proxy)}});
+  }
+  if (r.pools) {
+    j["pools"] = json::array();
+    for (const auto& p : *r.pools) {
+      json taints = json::array();
+      for (const auto& t : p.taints)
+        taints.push_back({{"key", t.key}, {"value", t.value}, {"effect", t.effect}});
+      j["pools"].push_back({{"name", p.name},
+                            {"mode", p.mode},
+                            {"count", p.count},
+                            {"labels", p.labels},
+                            {"taints", taints}});
+    }
   }
   j["hostSettings"] = r.host_settings;
   return WriteFile(layout.state_file(), j.dump(2) + "\n");

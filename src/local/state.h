@@ -3,11 +3,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "local/process.h"
+#include "local/spec.h"
 
 namespace aic::local {
 
@@ -70,6 +72,9 @@ struct ClusterRecord {
   std::string advertise_address = "127.0.0.1";
   std::vector<ComponentRecord> components;
   std::vector<NodeRecord> nodes;
+  // The pools the nodes come from, as the last `up -f`, `up --workers` or `node add/delete`
+  // left them; absent before any of those ran.
+  std::optional<std::vector<PoolSpec>> pools;
   // Host settings the nodes change, with their values from before the first node started, so
   // that `down` puts them back: "net.ipv4.ip_forward" and the kernel tunables kubelet sets.
   std::map<std::string, std::string> host_settings;

@@ -59,23 +59,6 @@ void WriteSysctl(const std::string& key, const std::string& value) {
   if (!out) Log()->warn("cannot restore {} to {}", key, value);
 }
 
-PoolSpec SystemPool() {
-  return {"system",
-          {{"agentpool", "system"},
-           {"kubernetes.azure.com/agentpool", "system"},
-           {"kubernetes.azure.com/mode", "system"}},
-          {}};
-}
-
-PoolSpec AcceleratorPool() {
-  return {"gpunp",
-          {{"agentpool", "gpunp"},
-           {"kubernetes.azure.com/agentpool", "gpunp"},
-           {"kubernetes.azure.com/mode", "user"},
-           {"sku", "gpu"}},
-          {{"sku", "gpu", "NoSchedule"}}};
-}
-
 std::string ContainerdDir(const std::string& bin_dir) {
   if (const char* env = getenv("AICONFORM_CONTAINERD_DIR"); env != nullptr && *env != '\0') {
     return env;
@@ -171,7 +154,7 @@ std::string NodesManifest(const std::vector<WorkerSpec>& plan) {
   for (const auto& w : plan) {
     json node = {{"apiVersion", "v1"},
                  {"kind", "Node"},
-                 {"metadata", {{"name", w.name}, {"labels", w.pool.labels}}},
+                 {"metadata", {{"name", w.name}, {"labels", NodeLabels(w.pool)}}},
                  {"spec", {{"podCIDR", w.pod_cidr}, {"podCIDRs", {w.pod_cidr}}}}};
     for (const auto& t : w.pool.taints) {
       node["spec"]["taints"].push_back({{"key", t.key}, {"value", t.value}, {"effect", t.effect}});
@@ -283,6 +266,19 @@ Status Apply(const Context& ctx, const Layout& layout, const std::string& bin_di
                  "--server-side", "--force-conflicts", "--field-manager=aiconform", "-f", path});
   if (!out.ok()) return out.status().Prefixed("applying " + path);
   return Status::Ok();
+}
+
+Result<std::string> Kubectl(const Context& ctx, const Layout& layout, const std::string& bin_dir,
+                            std::vector<std::string> args) {
+  args.insert(args.begin(), {bin_dir + "/kubectl", "--kubeconfig", layout.admin_kubeconfig()});
+  return node::Run(ctx, args);
+}
+
+// The number at the end of "<pool>-<n>", or 0.
+int NodeNumber(const std::string& name) {
+  auto dash = name.rfind('-');
+  if (dash == std::string::npos) return 0;
+  return std::atoi(name.c_str() + dash + 1);
 }
 
 Result<std::unique_ptr<http::Client>> AdminClient(const Layout& layout) {
@@ -470,27 +466,61 @@ Status StartWorker(const Context& ctx, const node::NodeSpec& spec, const node::A
 
 }  // namespace
 
-std::vector<WorkerSpec> PlanWorkers(int workers) {
+Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
+                                            const std::vector<NodeRecord>& existing) {
+  std::vector<std::vector<WorkerSpec>> per_pool(pools.size());
+  std::set<int> used;
+  std::set<std::string> names;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    std::vector<const NodeRecord*> mine;
+    for (const auto& n : existing) {
+      if (n.pool == pools[i].name) mine.push_back(&n);
+    }
+    std::sort(mine.begin(), mine.end(), [](const NodeRecord* a, const NodeRecord* b) {
+      return NodeNumber(a->name) < NodeNumber(b->name);
+    });
+    for (int k = 0; k < pools[i].count && k < static_cast<int>(mine.size()); ++k) {
+      const NodeRecord& n = *mine[k];
+      per_pool[i].push_back({n.name, pools[i], n.index, fmt::format("10.244.{}.0/24", n.index)});
+      used.insert(n.index);
+      names.insert(n.name);
+    }
+  }
+  int next_index = 1;
+  for (size_t i = 0; i < pools.size(); ++i) {
+    int number = 1;
+    while (static_cast<int>(per_pool[i].size()) < pools[i].count) {
+      std::string name = fmt::format("{}-{}", pools[i].name, number++);
+      if (names.count(name)) continue;
+      while (used.count(next_index))
+        ++next_index;
+      if (next_index > 250) {
+        return Error(Code::kInvalidArgument, "pool {}: no node addresses left (250 at most)",
+                     pools[i].name);
+      }
+      per_pool[i].push_back(
+          {name, pools[i], next_index, fmt::format("10.244.{}.0/24", next_index)});
+      used.insert(next_index);
+      names.insert(name);
+    }
+    std::sort(per_pool[i].begin(), per_pool[i].end(),
+              [](const auto& a, const auto& b) { return NodeNumber(a.name) < NodeNumber(b.name); });
+  }
   std::vector<WorkerSpec> plan;
-  int accelerators = workers >= 2 ? 1 : 0;
-  for (int i = 1; i <= workers - accelerators; ++i) {
-    plan.push_back(
-        {fmt::format("system-{}", i), SystemPool(), i, fmt::format("10.244.{}.0/24", i)});
-  }
-  for (int i = 1; i <= accelerators; ++i) {
-    plan.push_back({fmt::format("gpunp-{}", i), AcceleratorPool(), 100 + i,
-                    fmt::format("10.244.{}.0/24", 100 + i)});
-  }
+  for (auto& p : per_pool)
+    plan.insert(plan.end(), p.begin(), p.end());
   return plan;
 }
 
 Workers::Workers(Layout layout, std::string bin_dir)
     : layout_(std::move(layout)), bin_dir_(std::move(bin_dir)) {}
 
-Result<bool> Workers::Up(const Context& ctx, int workers, Progress& progress) {
+Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
+                         Progress& progress) {
   AIC_ASSIGN_OR_RETURN(ClusterRecord record, LoadRecord(layout_));
-  std::vector<WorkerSpec> plan = PlanWorkers(workers);
-  bool changed = false;
+  AIC_ASSIGN_OR_RETURN(std::vector<WorkerSpec> plan, PlanWorkers(pools, record.nodes));
+  bool changed = !record.pools || *record.pools != pools;
+  record.pools = pools;
 
   // Nodes the plan no longer has go first.
   for (auto it = record.nodes.begin(); it != record.nodes.end();) {
@@ -501,10 +531,11 @@ Result<bool> Workers::Up(const Context& ctx, int workers, Progress& progress) {
       continue;
     }
     progress.Start("removing node " + it->name);
-    AIC_RETURN_IF_ERROR(
-        node::StopNode(ctx, SpecOf(layout_, it->name, it->index, bin_dir_), /*purge=*/true));
-    progress.Done();
+    Status removed = RemoveNode(ctx, *it);
+    removed.ok() ? progress.Done() : progress.Fail();
+    AIC_RETURN_IF_ERROR(removed);
     it = record.nodes.erase(it);
+    AIC_RETURN_IF_ERROR(SaveRecord(layout_, record));
     changed = true;
   }
   if (plan.empty()) {
@@ -615,6 +646,98 @@ Result<bool> Workers::Up(const Context& ctx, int workers, Progress& progress) {
   dns.ok() ? progress.Done() : progress.Fail();
   AIC_RETURN_IF_ERROR(dns);
   return changed;
+}
+
+Status Workers::RemoveNode(const Context& ctx, const NodeRecord& rec) {
+  node::NodeSpec spec = SpecOf(layout_, rec.name, rec.index, bin_dir_);
+  // A node whose kubelet is gone cannot confirm evictions; its pods go with its Node object
+  // (the pod garbage collector deletes pods bound to a node that no longer exists).
+  if (IsAlive(rec.kubelet)) {
+    auto drained = Kubectl(ctx.Child(seconds(90)), layout_, bin_dir_,
+                           {"drain", rec.name, "--ignore-daemonsets", "--delete-emptydir-data",
+                            "--force", "--grace-period=10", "--timeout=75s"});
+    if (!drained.ok()) {
+      (void)Kubectl(ctx.Child(seconds(10)), layout_, bin_dir_, {"uncordon", rec.name});
+      return drained.status().Prefixed("draining node " + rec.name + " (left running)");
+    }
+  }
+  for (const ProcessId* p : {&rec.kube_proxy, &rec.kubelet}) {
+    if (IsAlive(*p)) (void)Terminate(*p, seconds(5));
+  }
+  AIC_RETURN_IF_ERROR(node::StopNode(ctx, spec, /*purge=*/true));
+  auto deleted = Kubectl(ctx.Child(seconds(30)), layout_, bin_dir_,
+                         {"delete", "node", rec.name, "--ignore-not-found", "--wait=false"});
+  if (!deleted.ok()) return deleted.status().Prefixed("deleting Node " + rec.name);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Workers::Add(const Context& ctx, const std::string& pool,
+                                              int count, Progress& progress) {
+  AIC_ASSIGN_OR_RETURN(ClusterRecord record, LoadRecord(layout_));
+  std::vector<PoolSpec> pools = record.pools.value_or(std::vector<PoolSpec>{});
+  auto it =
+      std::find_if(pools.begin(), pools.end(), [&](const PoolSpec& p) { return p.name == pool; });
+  if (it == pools.end()) {
+    std::vector<std::string> known;
+    for (const auto& p : pools)
+      known.push_back(p.name);
+    return Error(Code::kInvalidArgument, "--pool: the cluster has no pool \"{}\"; its pools: {}",
+                 pool, known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", ")));
+  }
+  if (count < 1) return Error(Code::kInvalidArgument, "--count: expected 1 or more");
+  it->count += count;
+  AIC_RETURN_IF_ERROR(ValidatePools(pools, "--count"));
+  std::set<std::string> before;
+  for (const auto& n : record.nodes)
+    before.insert(n.name);
+  AIC_RETURN_IF_ERROR(Up(ctx, pools, progress).status());
+  AIC_ASSIGN_OR_RETURN(ClusterRecord after, LoadRecord(layout_));
+  std::vector<std::string> added;
+  for (const auto& n : after.nodes) {
+    if (!before.count(n.name)) added.push_back(n.name);
+  }
+  return added;
+}
+
+Status Workers::Delete(const Context& ctx, const std::vector<std::string>& names,
+                       Progress& progress) {
+  AIC_ASSIGN_OR_RETURN(ClusterRecord record, LoadRecord(layout_));
+  std::vector<PoolSpec> pools = record.pools.value_or(std::vector<PoolSpec>{});
+  for (const auto& name : names) {
+    const NodeRecord* n = record.FindNode(name);
+    if (n == nullptr) {
+      std::vector<std::string> known;
+      for (const auto& k : record.nodes)
+        known.push_back(k.name);
+      return Error(Code::kInvalidArgument,
+                   "node \"{}\" is not a node of this cluster; its nodes: {}", name,
+                   known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", ")));
+    }
+    for (auto& p : pools) {
+      if (p.name == n->pool && p.count > 0) --p.count;
+    }
+  }
+  AIC_RETURN_IF_ERROR(ValidatePools(pools, "node delete"));
+  for (const auto& name : names) {
+    const NodeRecord rec = *record.FindNode(name);
+    progress.Start("draining and removing node " + name);
+    Status removed = RemoveNode(ctx, rec);
+    if (!removed.ok()) {
+      progress.Fail();
+      return removed;
+    }
+    progress.Done();
+    record.nodes.erase(std::remove_if(record.nodes.begin(), record.nodes.end(),
+                                      [&](const NodeRecord& r) { return r.name == name; }),
+                       record.nodes.end());
+    if (record.pools) {
+      for (auto& p : *record.pools) {
+        if (p.name == rec.pool && p.count > 0) --p.count;
+      }
+    }
+    AIC_RETURN_IF_ERROR(SaveRecord(layout_, record));
+  }
+  return Status::Ok();
 }
 
 Status Workers::Down(const Context& ctx, bool purge, Progress& progress) {

@@ -12,23 +12,12 @@
 #include "common/context.h"
 #include "common/status.h"
 #include "common/table.h"
+#include "local/spec.h"
 #include "local/state.h"
 
 namespace aic::local {
 
 constexpr const char* kClusterDnsIp = "10.96.0.10";
-
-struct Taint {
-  std::string key, value, effect;
-};
-
-// A node pool of the local spec. Labels follow AKS: agentpool=<pool>,
-// kubernetes.azure.com/agentpool=<pool> and kubernetes.azure.com/mode=system|user.
-struct PoolSpec {
-  std::string name;
-  std::map<std::string, std::string> labels;
-  std::vector<Taint> taints;
-};
 
 struct WorkerSpec {
   std::string name;  // "<pool>-<n>"
@@ -37,10 +26,11 @@ struct WorkerSpec {
   std::string pod_cidr;
 };
 
-// The local spec for `workers` nodes: one node is the accelerator pool "gpunp" (tainted
-// sku=gpu:NoSchedule) once there are two or more, the rest form the "system" pool. System node n
-// has index n, accelerator node n index 100+n.
-std::vector<WorkerSpec> PlanWorkers(int workers);
+// The nodes `pools` ask for, in pool order. Existing nodes of a pool stay (lowest numbers
+// first, up to its count); new ones take the lowest free names "<pool>-<n>" and the lowest
+// indexes (1..250) no kept node holds.
+Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
+                                            const std::vector<NodeRecord>& existing);
 
 struct NodeHealth {
   std::string name;
@@ -55,11 +45,19 @@ class Workers {
  public:
   Workers(Layout layout, std::string bin_dir);
 
-  // Brings the nodes to PlanWorkers(workers): starts missing nodes, restarts dead agents,
-  // stops nodes the plan no longer has, then waits until every node is Ready and cluster DNS
-  // answers. REQUIRES: root; the control plane of `layout` runs. Returns false when nothing
-  // had to change.
-  Result<bool> Up(const Context& ctx, int workers, Progress& progress);
+  // Brings the nodes to PlanWorkers(pools): drains and removes nodes the plan no longer has,
+  // starts missing nodes, restarts dead agents, then waits until every node is Ready and
+  // cluster DNS answers; records the pools. REQUIRES: root unless there are no nodes; the
+  // control plane of `layout` runs. Returns false when nothing had to change.
+  Result<bool> Up(const Context& ctx, const std::vector<PoolSpec>& pools, Progress& progress);
+
+  // Adds `count` nodes to the recorded pool `pool` while the cluster runs; returns their names.
+  Result<std::vector<std::string>> Add(const Context& ctx, const std::string& pool, int count,
+                                       Progress& progress);
+
+  // Drains the named nodes (cordon, evict; skipped for a node whose kubelet is gone), stops
+  // them, deletes their Node objects and lowers their pools' counts.
+  Status Delete(const Context& ctx, const std::vector<std::string>& names, Progress& progress);
 
   // Stops every node (processes, namespaces, mounts, cgroups) and restores the host settings
   // the nodes changed. `purge` also removes the nodes' directories.
@@ -69,6 +67,8 @@ class Workers {
   Result<std::vector<NodeHealth>> Health(const Context& ctx);
 
  private:
+  Status RemoveNode(const Context& ctx, const NodeRecord& rec);
+
   Layout layout_;
   std::string bin_dir_;
 };

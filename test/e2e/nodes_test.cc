@@ -28,6 +28,7 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct ShellResult {
   int code = -1;
@@ -173,7 +174,7 @@ TEST_F(Nodes, AllNodesAreReadyWithTheirPoolsLabelsAndTaints) {
   CliResult status = RunCli({"status", "--state-dir", *state_});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_THAT(status.out, HasSubstr("gpunp-1"));
-  EXPECT_THAT(status.out, HasSubstr("10.244.101.0/24"));
+  EXPECT_THAT(status.out, HasSubstr("10.244.2.0/24"));
 }
 
 TEST_F(Nodes, DeploymentOfThreeSpreadsOverBothWorkersAndRuns) {
@@ -222,9 +223,12 @@ TEST_F(Nodes, PodReachesAServiceByDnsNameOnAnotherNode) {
   K("delete service web --wait=false");
 }
 
-TEST_F(Nodes, LogsAndExecGoThroughTheApiserver) {
-  ASSERT_EQ(
-      Apply("talker", Deployment("talker", 1, "echo line-one; echo line-two; sleep 3600")).code, 0);
+TEST_F(Nodes, LogsExecAndPortForwardGoThroughTheApiserver) {
+  ASSERT_EQ(Apply("talker", Deployment("talker", 1,
+                                       "echo line-one; echo line-two; mkdir /w; echo forwarded > "
+                                       "/w/index.html; exec httpd -f -p 8080 -h /w"))
+                .code,
+            0);
   ASSERT_TRUE(
       WaitFor(seconds(60), [&] { return RunningPodNodes("default", "app=talker").size() == 1; }));
   ShellResult logs;
@@ -236,6 +240,16 @@ TEST_F(Nodes, LogsAndExecGoThroughTheApiserver) {
   ShellResult exec = K("exec deploy/talker -- sh -c 'echo $((6*7)) from $(hostname)'");
   EXPECT_EQ(exec.code, 0) << exec.out;
   EXPECT_THAT(exec.out, HasSubstr("42 from talker-"));
+
+  // port-forward on a port the kernel picks, read back from kubectl's own message.
+  std::string out = *state_ + "/port-forward.out";
+  ShellResult forwarded =
+      Shell(Kubectl() + "port-forward deploy/talker :8080 >" + out + " 2>&1 & pf=$!; " +
+            "for i in $(seq 100); do grep -q Forwarding " + out + " && break; sleep 0.1; done; " +
+            "port=$(sed -n 's/.*127.0.0.1:\\([0-9]*\\) .*/\\1/p' " + out + " | head -n 1); " +
+            "busybox wget -q -O - http://127.0.0.1:$port/; rc=$?; kill $pf; exit $rc");
+  EXPECT_EQ(forwarded.code, 0) << forwarded.out;
+  EXPECT_THAT(forwarded.out, HasSubstr("forwarded"));
   K("delete deployment talker --wait=false");
 }
 
@@ -269,6 +283,74 @@ TEST_F(Nodes, ContainerOverItsMemoryLimitIsOomKilled) {
   EXPECT_EQ(reason, "OOMKilled");
   EXPECT_EQ(exit_code, 137);
   K("delete pod hog --wait=false");
+}
+
+bool NodeReady(const json& node) {
+  for (const auto& c : node["status"].value("conditions", json::array())) {
+    if (c["type"] == "Ready") return c["status"] == "True";
+  }
+  return false;
+}
+
+TEST_F(Nodes, NodesAreAddedToAPoolAndDrainedAwayWhileTheClusterRuns) {
+  CliResult unknown = RunCli({"node", "add", "--state-dir", *state_, "--pool", "nope"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no pool \"nope\"; its pools: system, gpunp"));
+
+  CliResult add = RunCli({"node", "add", "--state-dir", *state_, "--pool", "gpunp", "-o", "json"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_EQ(json::parse(add.out, nullptr, false), json({{"added", {"gpunp-2"}}})) << add.out;
+  json node = KJson("get node gpunp-2");
+  EXPECT_TRUE(NodeReady(node)) << node.dump();
+  EXPECT_EQ(node["metadata"]["labels"].value("agentpool", ""), "gpunp");
+  EXPECT_EQ(node["spec"]["taints"][0].value("key", ""), "sku");
+
+  // A pod placed on the new node runs there.
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "on-new-node"}, {"namespace", "default"}}},
+              {"spec",
+               {{"nodeSelector", {{"kubernetes.io/hostname", "gpunp-2"}}},
+                {"tolerations", {{{"key", "sku"}, {"operator", "Exists"}}}},
+                {"terminationGracePeriodSeconds", 1},
+                {"containers",
+                 {{{"name", "main"},
+                   {"image", "aiconform.local/probe:1"},
+                   {"imagePullPolicy", "Never"},
+                   {"command", {"sleep", "3600"}}}}}}}};
+  ASSERT_EQ(Apply("on-new-node", pod.dump()).code, 0);
+  EXPECT_TRUE(WaitFor(seconds(60), [&] {
+    return KJson("get pod on-new-node")["status"].value("phase", "") == "Running";
+  }));
+
+  // The grown pool is what the cluster runs now: a plain `up` keeps it.
+  CliResult again = RunCli({"up", "--state-dir", *state_});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("nothing changed"));
+
+  CliResult missing = RunCli({"node", "delete", "--state-dir", *state_, "gpunp-9"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("node \"gpunp-9\" is not a node of this cluster"));
+
+  CliResult del = RunCli({"node", "delete", "--state-dir", *state_, "gpunp-2"});
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_NE(K("get node gpunp-2").code, 0) << "the Node object is still there";
+  EXPECT_TRUE(WaitFor(seconds(30), [&] { return K("get pod on-new-node").code != 0; }))
+      << "the drained pod is still there";
+  EXPECT_FALSE(fs::exists(*state_ + "/nodes/gpunp-2"));
+  EXPECT_EQ(Shell("ip netns list").out.find("gpunp-2"), std::string::npos);
+  CliResult status = RunCli({"status", "--state-dir", *state_});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_THAT(status.out, Not(HasSubstr("gpunp-2")));
+  EXPECT_EQ(KJson("get nodes")["items"].size(), 2u);
+}
+
+TEST_F(Nodes, ASpecFileAndWorkersTogetherAreRefused) {
+  CliResult both = RunCli({"up", "--state-dir", *state_, "-f",
+                           AIC_SOURCE_DIR "/examples/local.yaml", "--workers", "1"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_THAT(both.err, HasSubstr("-f and --workers both describe the nodes"));
+  EXPECT_EQ(KJson("get nodes")["items"].size(), 2u);
 }
 
 // Last in the suite: it kills a kubelet, and `up` brings it back.

@@ -9,10 +9,19 @@ namespace {
 
 TEST(State, RecordRoundTrips) {
   Layout layout{(std::filesystem::temp_directory_path() / "aic-state-test").string()};
-  ClusterRecord r{"c1", "/bin", {6443, 2379, 2380, 10257, 10259}, "192.0.2.2", {}, {}, {}};
+  ClusterRecord r;
+  r.name = "c1";
+  r.bin_dir = "/bin";
+  r.ports = {6443, 2379, 2380, 10257, 10259};
+  r.advertise_address = "192.0.2.2";
   r.components.push_back({"etcd", {1234, 987654}, "3.6.16"});
   r.nodes.push_back({"gpunp-1", "gpunp", 101, {10, 11}, {20, 21}, {30, 31}});
   r.host_settings["kernel.panic"] = "1";
+  ASSERT_TRUE(SaveRecord(layout, r).ok());
+  auto without_pools = LoadRecord(layout);
+  ASSERT_TRUE(without_pools.ok());
+  EXPECT_FALSE(without_pools->pools.has_value());  // no spec applied yet
+  r.pools = DefaultLocalSpec(2).pools;
   ASSERT_TRUE(SaveRecord(layout, r).ok());
 
   auto loaded = LoadRecord(layout);
@@ -25,6 +34,8 @@ TEST(State, RecordRoundTrips) {
   EXPECT_EQ(loaded->FindNode("gpunp-1")->index, 101);
   EXPECT_EQ(loaded->FindNode("gpunp-1")->kube_proxy.start_ticks, 31ULL);
   EXPECT_EQ(loaded->host_settings["kernel.panic"], "1");
+  ASSERT_TRUE(loaded->pools.has_value());
+  EXPECT_EQ(*loaded->pools, *r.pools);
   std::filesystem::remove_all(layout.root);
 }
 
