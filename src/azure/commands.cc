@@ -262,6 +262,22 @@ void PrintStatus(const Session& s, const std::vector<Observed>& rows, bool as_js
   table.Print(std::cout);
 }
 
+// `down` deletes a whole resource group only when aiconform made it for this spec (its tag names
+// the prefix): a group of the same name made by someone else may hold resources of theirs.
+Status CheckGroupIsOurs(const Context& ctx, Session& s, const Resource& group) {
+  AIC_ASSIGN_OR_RETURN(auto got, s.arm->Get(ctx, group.id, group.api_version));
+  if (!got) return Status::Ok();  // deleting it again is a no-op
+  std::string owner;
+  if (got->is_object() && got->contains("tags") && (*got)["tags"].is_object()) {
+    owner = (*got)["tags"].value(kManagedByTag, "");
+  }
+  if (owner == s.spec.prefix) return Status::Ok();
+  return Error(Code::kFailedPrecondition,
+               "resource group \"{}\" is not tagged {}={}, so aiconform did not create it for "
+               "this spec; not deleting it. `down --keep-group` deletes only the spec's resources",
+               group.name, kManagedByTag, s.spec.prefix);
+}
+
 }  // namespace
 
 int StatusCommand(const AksCommandOptions& o) {
@@ -341,8 +357,11 @@ int DownCommand(const AksCommandOptions& o) {
     // Deleting the group deletes everything in it, the cluster's associations included.
     const Resource& group = *std::find_if(s->resources.begin(), s->resources.end(),
                                           [](const Resource& r) { return r.key == "group"; });
-    std::cerr << "  ... delete group " << group.name << "\n";
-    st = s->arm->Delete(ctx, group.id, group.api_version);
+    st = CheckGroupIsOurs(ctx, *s, group);
+    if (st.ok()) {
+      std::cerr << "  ... delete group " << group.name << "\n";
+      st = s->arm->Delete(ctx, group.id, group.api_version);
+    }
   }
   if (!st.ok()) return Fail(st);
   std::cerr << "down: " << s->spec.ClusterName() << " deleted\n";

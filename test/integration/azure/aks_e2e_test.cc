@@ -275,6 +275,21 @@ TEST_F(AksEndToEnd, DownDeletesTheResourceGroup) {
   EXPECT_THAT(State()["writes"].dump(), Not(HasSubstr("unregister")));
 }
 
+TEST_F(AksEndToEnd, DownLeavesAResourceGroupItDidNotCreate) {
+  const std::string rg =
+      "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/aks-ai-conformant-dev-rg";
+  ASSERT_EQ(emu_->Request("PUT", rg + "?api-version=2024-11-01",
+                          R"({"location":"centralus","tags":{"team":"data"}})")
+                ->first,
+            201);
+  auto down = Aiconform("down");
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_THAT(down.err, HasSubstr("is not tagged aiconform-managed-by=aks-ai-conformant-dev"));
+  EXPECT_THAT(down.err, HasSubstr("--keep-group"));
+  EXPECT_EQ(State()["resources"].size(), 1u);
+  EXPECT_THAT(State()["writes"].dump(), Not(HasSubstr("DELETE")));
+}
+
 TEST_F(AksEndToEnd, DownKeepGroupDeletesEachResourceInReverseOrder) {
   ASSERT_EQ(Aiconform("up").exit_code, 0);
   auto down = Aiconform("down", {"--keep-group"});
