@@ -148,6 +148,14 @@ Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_fe
     c.action = Action::kCreate;
   } else {
     c.fields = DiffFields(r.body, *actual, r.drift_ok);
+    // A resource whose last operation failed or was cancelled is sent again even when its body
+    // matches: the same PUT is how ARM resources are repaired.
+    const json* props =
+        actual->is_object() && actual->contains("properties") ? &(*actual)["properties"] : nullptr;
+    std::string state = props && props->is_object() ? props->value("provisioningState", "") : "";
+    if (state == "Failed" || state == "Canceled") {
+      c.fields.push_back(fmt::format("provisioningState: \"{}\" -> \"Succeeded\"", state));
+    }
     c.action = c.fields.empty() ? Action::kUnchanged : Action::kUpdate;
   }
   return c;
@@ -263,7 +271,9 @@ std::vector<PlannedRequest> Requests(const std::vector<Change>& changes) {
       case Action::kUnchanged:
         break;
       case Action::kRegister:
-        out.push_back({r.key, ActionName(c.action), "POST", r.id + "/register" + q, json()});
+        // ArmClient::Post sends an empty object.
+        out.push_back(
+            {r.key, ActionName(c.action), "POST", r.id + "/register" + q, json::object()});
         break;
       case Action::kDelete:
         out.push_back({r.key, ActionName(c.action), "DELETE", r.id + q, json()});

@@ -97,9 +97,17 @@ TEST_F(AksEndToEnd, PlanAfterUpShowsNoChangeAndUpAgainSendsNoWrite) {
   for (const auto& c : p["changes"])
     EXPECT_EQ(c["action"], "unchanged") << c.dump();
 
+  size_t requests = State()["requests"].size();
   auto again = Aiconform("up");
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(State()["writes"].size(), writes) << State()["writes"].dump(1);
+  // Not even a refused write: only reads, and the credentials for the kubeconfig.
+  json all = State()["requests"];
+  for (size_t i = requests; i < all.size(); ++i) {
+    std::string r = all[i];
+    EXPECT_TRUE(r.rfind("GET ", 0) == 0 || r.find("/listClusterUserCredential ") != r.npos) << r;
+  }
+  EXPECT_THAT(again.err, HasSubstr("0 created, 0 updated, 0 registered, 0 deleted, 12 unchanged"));
 }
 
 TEST_F(AksEndToEnd, ChangedAcceleratorPoolSizeUpdatesOnlyThatPool) {
@@ -129,6 +137,30 @@ size_t WriteIndex(const json& writes, std::initializer_list<const char*> parts) 
     if (all) return i;
   }
   return writes.size();
+}
+
+TEST_F(AksEndToEnd, GpuExampleRegistersTheManagedGpuFeatureAndInstallsTheDriver) {
+  fs::copy_file(AIC_SOURCE_DIR "/examples/aks-gpu.yaml", spec_,
+                fs::copy_options::overwrite_existing);
+  auto up = Aiconform("up");
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+
+  json state = State();
+  for (const char* f : {"managedgatewayapipreview", "managedgpuexperiencepreview"}) {
+    bool registered = false;
+    for (const auto& [id, s] : state["features"].items())
+      registered |= id.find(f) != std::string::npos && s == "Registered";
+    EXPECT_TRUE(registered) << f << ": " << state["features"].dump();
+  }
+  json pool;
+  for (const auto& [id, r] : state["resources"].items()) {
+    if (id.find("/agentPools/gpunp") != std::string::npos) pool = r;
+  }
+  ASSERT_TRUE(pool.is_object()) << state["resources"].dump(1);
+  EXPECT_EQ(pool["properties"]["vmSize"], "Standard_NC6s_v3");
+  EXPECT_EQ(pool["properties"]["gpuProfile"]["driver"], "Install");
+  EXPECT_EQ(pool["properties"]["tags"]["EnableManagedGPUExperience"], "true");
+  EXPECT_EQ(pool["properties"]["nodeTaints"], json::array({"sku=gpu:NoSchedule"}));
 }
 
 TEST_F(AksEndToEnd, RenamedPoolIsCreatedThenTheOldOneDeleted) {
@@ -309,9 +341,29 @@ TEST_F(AksEndToEnd, DownKeepGroupDeletesEachResourceInReverseOrder) {
     }
     return deletes.size();
   };
-  EXPECT_LT(pos("prometheusRuleGroups"), pos("managedClusters/aks-ai-conformant-dev?"));
+  // The cluster's own delete is the one whose path ends with its name.
+  size_t cluster = deletes.size();
+  const std::string cluster_suffix = "/managedClusters/aks-ai-conformant-dev";
+  for (size_t i = 0; i < deletes.size(); ++i) {
+    const std::string& d = deletes[i];
+    if (d.size() > cluster_suffix.size() &&
+        d.compare(d.size() - cluster_suffix.size(), cluster_suffix.size(), cluster_suffix) == 0) {
+      cluster = i;
+    }
+  }
+  ASSERT_LT(cluster, deletes.size()) << state["writes"].dump(1);
+  EXPECT_LT(pos("prometheusRuleGroups"), cluster);
+  EXPECT_LT(pos("/agentPools/gpunp"), cluster);
+  EXPECT_LT(pos("configurationAccessEndpoint"), cluster);
   EXPECT_LT(pos("configurationAccessEndpoint"), pos("dataCollectionEndpoints"));
-  EXPECT_LT(pos("agentPools"), deletes.size());
+  EXPECT_LT(pos("dataCollectionRuleAssociations/MSProm"), pos("dataCollectionRules/"));
+  EXPECT_LT(pos("dataCollectionRules/"), pos("dataCollectionEndpoints"));
+  EXPECT_LT(pos("dataCollectionRules/"), pos("Microsoft.Monitor/accounts"));
+  EXPECT_LT(pos("Microsoft.Monitor/accounts"), deletes.size());
+  // Features and the provider stay registered: nothing is unregistered.
+  EXPECT_THAT(state["writes"].dump(), Not(HasSubstr("unregister")));
+  for (const auto& [id, s] : state["features"].items())
+    EXPECT_EQ(s, "Registered") << id;
 }
 
 TEST_F(AksEndToEnd, UpUnderInjectedFaultsCreatesEachResourceExactlyOnce) {
@@ -365,6 +417,31 @@ TEST_F(AksEndToEnd, ArmErrorsReachTheUserWithCodeAndMessage) {
   EXPECT_THAT(up.err, HasSubstr("InternalServerError: injected"));
   // What did not depend on the cluster was still created.
   EXPECT_THAT(State()["resources"].dump(), HasSubstr("dataCollectionRules"));
+}
+
+TEST_F(AksEndToEnd, FailedOperationStopsDependentsAndTheNextUpRepairsIt) {
+  ASSERT_TRUE(emu_->SetFaults(json::array({{{"match", "/managedClusters/"},
+                                            {"method", "PUT"},
+                                            {"kind", "fail"},
+                                            {"code", "QuotaExceeded"},
+                                            {"message", "no D-series cores left"},
+                                            {"count", 1}}}))
+                  .ok());
+  auto up = Aiconform("up");
+  EXPECT_EQ(up.exit_code, 1);
+  EXPECT_THAT(up.err, HasSubstr("operation Failed: QuotaExceeded: no D-series cores left"));
+  json state = State();
+  EXPECT_THAT(state["resources"].dump(), Not(HasSubstr("/agentPools/gpunp")));
+  EXPECT_THAT(state["resources"].dump(), Not(HasSubstr("prometheusRuleGroups")));
+
+  auto plan = Aiconform("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("provisioningState: \"Failed\" -> \"Succeeded\""));
+  auto again = Aiconform("up");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  for (const auto& [id, r] : State()["resources"].items())
+    EXPECT_EQ(r["provisioningState"], "Succeeded") << id;
+  EXPECT_EQ(State()["resources"].size(), 10u);
 }
 
 TEST_F(AksEndToEnd, BadSpecsAreRejectedWithPositionsAndAllowedValues) {
@@ -437,6 +514,25 @@ TEST_F(AksEndToEnd, EmulatorRejectsWhatTheApiDoesNotHave) {
                 ->first,
             400);
   EXPECT_EQ(emu_->Request("GET", mc + "2026-02-01", "", false)->first, 401);
+  // Required fields: a tracked resource's location, a rule group's scopes, a mesh's mode.
+  auto missing = emu_->Request("PUT", mc + "2026-02-01", R"({"properties":{}})");
+  EXPECT_EQ(missing->first, 400);
+  EXPECT_THAT(missing->second.dump(), HasSubstr("location: is required"));
+  auto unscoped = emu_->Request(
+      "PUT",
+      rg + "/providers/Microsoft.AlertsManagement/prometheusRuleGroups/g?api-version=2023-03-01",
+      R"({"location":"x","properties":{"rules":[{"record":"a:b","expression":"up"}]}})");
+  EXPECT_EQ(unscoped->first, 400);
+  EXPECT_THAT(unscoped->second.dump(), HasSubstr("scopes: is required"));
+  EXPECT_EQ(emu_->Request("PUT", mc + "2026-02-01",
+                          R"({"location":"x","properties":{"serviceMeshProfile":{}}})")
+                ->first,
+            400);
+  // Types: a flag that is a number.
+  EXPECT_EQ(
+      emu_->Request("PUT", mc + "2026-02-01", R"({"location":"x","properties":{"enableRBAC":1}})")
+          ->first,
+      400);
 }
 
 TEST_F(AksEndToEnd, NoTokenOrSecretAppearsInAnyLog) {
@@ -447,8 +543,12 @@ TEST_F(AksEndToEnd, NoTokenOrSecretAppearsInAnyLog) {
                    env_);
   ASSERT_EQ(up.exit_code, 0) << up.err;
   std::string all = up.out + up.err + Slurp(log_file);
-  EXPECT_THAT(all, HasSubstr("client-request-id")) << "the log must show requests";
-  EXPECT_THAT(all, HasSubstr("correlation-id"));
+  // Each request's line names its client request id and the correlation id ARM answered with.
+  const std::string uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+  EXPECT_THAT(all, ::testing::ContainsRegex("PUT /subscriptions/[^ ]+/managedClusters/[^ ]+ -> "
+                                            "201 \\(client-request-id " +
+                                            uuid + ", correlation-id " + uuid))
+      << "the log must show requests";
   EXPECT_THAT(all, Not(HasSubstr(emu_->token())));
   EXPECT_THAT(all, Not(HasSubstr("emulator-secret")));
   // The token was in use all along.

@@ -10,10 +10,13 @@ loudly in tests.
 
 Control endpoints (no authentication): GET /_emulator/state, POST /_emulator/faults
 {"rules": [{"match": "managedClusters/", "method": "PUT",
-"kind": "429|500|drop|drop_after|slow|ratelimit|delay", "count": 1, "retry_after": 1,
-"factor": 3, "seconds": 1, "headers": {"x-ms-ratelimit-remaining-subscription-reads": "3"}}]}
+"kind": "429|500|drop|drop_after|slow|ratelimit|delay|fail", "count": 1, "retry_after": 1,
+"factor": 3, "seconds": 1, "headers": {"x-ms-ratelimit-remaining-subscription-reads": "3"},
+"status": "Failed", "code": "QuotaExceeded", "message": "..."}]}
 (ratelimit serves the request and adds the headers to its answer; delay holds the request for
-`seconds` before serving it, so it is recorded and answered late).
+`seconds` before serving it, so it is recorded and answered late; fail accepts an asynchronous
+PUT whose operation then ends with `status`, Failed or Canceled, and that error, leaving the
+resource in that provisioningState).
 """
 import argparse
 import base64
@@ -256,7 +259,7 @@ class Emulator:
         now = time.monotonic()
         for r in list(self.resources.values()):
             if r["state"] in ("Creating", "Updating") and now >= r["ready_at"]:
-                r["state"] = "Succeeded"
+                r["state"] = r.get("final", "Succeeded")
             elif r["state"] == "Deleting" and now >= r["ready_at"]:
                 self.remove(r["id"])
         for f in list(self.features.values()) + list(self.providers.values()):
@@ -478,12 +481,17 @@ class Handler(BaseHTTPRequestHandler):
         state = ("Creating" if created else "Updating") if is_async else "Succeeded"
         if not is_async:
             self.sync_delay = emu.delay(units) * factor
+        failing = bool(fault and fault["kind"] == "fail" and is_async)
+        final = fault.get("status", "Failed") if failing else "Succeeded"
         emu.resources[rid] = {"kind": kind, "id": path, "body": payload, "state": state,
-                              "ready_at": ready_at}
+                              "ready_at": ready_at, "final": final}
         headers = {}
         if is_async:
             op = uuid.uuid4().hex
-            emu.operations[op] = {"ready_at": ready_at, "rid": rid}
+            error = {"code": fault.get("code", "InternalOperationError"),
+                     "message": fault.get("message", "injected")} if failing else None
+            emu.operations[op] = {"ready_at": ready_at, "rid": rid, "final": final,
+                                  "error": error}
             loc = payload.get("location", "centralus") if kind != "pool" else "centralus"
             headers["Azure-AsyncOperation"] = (
                 f"{self.base()}/subscriptions/{m.group('sub')}/providers/"
@@ -610,7 +618,12 @@ class Handler(BaseHTTPRequestHandler):
         done = time.monotonic() >= op["ready_at"]
         if "/operationresults/" in path:
             return (200 if done else 202), None, ({} if done else {"retry-after-ms": "20"})
-        return 200, {"status": "Succeeded" if done else "InProgress"}, {}
+        if not done:
+            return 200, {"status": "InProgress"}, {}
+        body = {"status": op.get("final", "Succeeded")}
+        if op.get("error"):
+            body["error"] = op["error"]
+        return 200, body, {}
 
     def feature(self, method, path, api, m):
         emu = self.emu

@@ -53,5 +53,18 @@ TEST(RateLimit, CallsDrawFromTheirKindAndTheirProvider) {
               ElementsAre("deletes", "provider:microsoft.insights"));
 }
 
+TEST(ArmError, CodeMessageAndEveryDetailReachTheUser) {
+  json body = {{"error",
+                {{"code", "InvalidTemplateDeployment"},
+                 {"message", "The template deployment failed."},
+                 {"details",
+                  {{{"code", "QuotaExceeded"}, {"message", "no D-series cores left in centralus"}},
+                   {{"code", "SkuNotAvailable"}, {"message", "Standard_NC6s_v3 is retired"}}}}}}};
+  EXPECT_EQ(DescribeArmError(body),
+            "InvalidTemplateDeployment: The template deployment failed.; QuotaExceeded: no "
+            "D-series cores left in centralus; SkuNotAvailable: Standard_NC6s_v3 is retired");
+  EXPECT_EQ(DescribeArmError(json()), "no error details");
+}
+
 }  // namespace
 }  // namespace aic::azure

@@ -27,6 +27,7 @@ TEST(Engine, OfflinePlanCreatesEverythingAndRegistersFeatures) {
             "/subscriptions/sub/providers/Microsoft.Features/providers/"
             "Microsoft.ContainerService/features/ManagedGatewayAPIPreview/register?api-version="
             "2021-07-01");
+  EXPECT_EQ(requests[0].body, nlohmann::json::object()) << "what ArmClient::Post sends";
   EXPECT_EQ(requests[1].path,
             "/subscriptions/sub/providers/Microsoft.ContainerService/register?api-version="
             "2024-11-01");
