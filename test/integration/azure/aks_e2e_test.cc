@@ -551,6 +551,9 @@ TEST_F(AksEndToEnd, NoTokenOrSecretAppearsInAnyLog) {
       << "the log must show requests";
   EXPECT_THAT(all, Not(HasSubstr(emu_->token())));
   EXPECT_THAT(all, Not(HasSubstr("emulator-secret")));
+  // The cluster credentials go to the kubeconfig file and nowhere else.
+  EXPECT_THAT(Slurp(kubeconfig_), HasSubstr("token: kubeconfig-user-token-7c41e9d2b805"));
+  EXPECT_THAT(all, Not(HasSubstr("kubeconfig-user-token")));
   // The token was in use all along.
   EXPECT_THAT(State()["auth_headers"].dump(), HasSubstr(emu_->token()));
 }

@@ -177,6 +177,7 @@ FEATURE = re.compile(SUB + r"/providers/microsoft.features/providers/(?P<ns>[^/]
                      r"(?P<name>[^/]+)(?P<action>/register|/unregister)?$")
 PROVIDER = re.compile(SUB + r"/providers/(?P<ns>microsoft\.[a-z]+)(?P<action>/register)?$")
 FEATURE_API, FEATURE_UNITS, PROVIDER_UNITS = "2021-07-01", 3.0, 1.0
+KUBECONFIG_TOKEN = "kubeconfig-user-token-7c41e9d2b805"
 
 
 class ContractError(Exception):
@@ -660,7 +661,10 @@ class Handler(BaseHTTPRequestHandler):
         kubeconfig = (f"apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n"
                       f"    server: https://{name}.hcp.centralus.azmk8s.io:443\n"
                       f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n"
-                      f"    user: clusterUser_{name}\ncurrent-context: {name}\n")
+                      f"    user: clusterUser_{name}\ncurrent-context: {name}\n"
+                      # A cluster with local accounts hands out a bearer token like this one.
+                      f"users:\n- name: clusterUser_{name}\n  user:\n"
+                      f"    token: {KUBECONFIG_TOKEN}\n")
         return 200, {"kubeconfigs": [{"name": "clusterUser",
                                       "value": base64.b64encode(kubeconfig.encode()).decode()}]}, {}
 
