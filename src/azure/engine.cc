@@ -133,6 +133,15 @@ Status RunChange(const Context& ctx, ArmClient& arm, const Change& c, millisecon
   return Status::Ok();
 }
 
+// True when `actual` carries the managed-by tag that `r`'s body sets.
+bool CreatedForSpec(const Resource& r, const json& actual) {
+  auto tag = [](const json& j) {
+    bool has = j.is_object() && j.contains("tags") && j["tags"].is_object();
+    return has ? j["tags"].value(kManagedByTag, "") : std::string();
+  };
+  return !tag(r.body).empty() && tag(actual) == tag(r.body);
+}
+
 // What to do with `r`, given what ARM reports (nullopt: it does not exist).
 Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_feature_registers) {
   Change c{r, Action::kUnchanged, {}};
@@ -146,6 +155,10 @@ Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_fe
     c.action = registered && !*any_feature_registers ? Action::kUnchanged : Action::kRegister;
   } else if (!actual) {
     c.action = Action::kCreate;
+  } else if (r.type == "Microsoft.Resources/resourceGroups" && !CreatedForSpec(r, *actual)) {
+    // A group someone else made keeps its tags (a PUT would replace them) and is never adopted:
+    // `down` deletes only a group that carries the spec's tag.
+    c.fields.push_back("(not created by aiconform: used as it is, and `down` will not delete it)");
   } else {
     c.fields = DiffFields(r.body, *actual, r.drift_ok);
     // A resource whose last operation failed or was cancelled is sent again even when its body

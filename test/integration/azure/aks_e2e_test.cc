@@ -320,6 +320,22 @@ TEST_F(AksEndToEnd, DownLeavesAResourceGroupItDidNotCreate) {
   EXPECT_THAT(down.err, HasSubstr("--keep-group"));
   EXPECT_EQ(State()["resources"].size(), 1u);
   EXPECT_THAT(State()["writes"].dump(), Not(HasSubstr("DELETE")));
+
+  // `up` builds the environment in that group without adopting it or touching its tags.
+  auto plan = Aiconform("plan");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("not created by aiconform: used as it is"));
+  ASSERT_EQ(Aiconform("up").exit_code, 0);
+  json state = State();
+  EXPECT_EQ(state["resources"][rg]["tags"], json({{"team", "data"}}));
+  size_t group_puts = 0;
+  for (const auto& w : state["writes"])
+    group_puts += w == "PUT " + rg;
+  EXPECT_EQ(group_puts, 1u) << "only the test's own PUT";
+  EXPECT_EQ(state["resources"].size(), 10u);
+  EXPECT_EQ(Aiconform("down").exit_code, 1);
+  ASSERT_EQ(Aiconform("down", {"--keep-group"}).exit_code, 0);
+  EXPECT_EQ(State()["resources"].size(), 1u) << State()["resources"].dump(1);
 }
 
 TEST_F(AksEndToEnd, DownKeepGroupDeletesEachResourceInReverseOrder) {
