@@ -69,9 +69,12 @@ void ReadPool(YamlReader& r, const YAML::Node& n, const std::string& where, bool
   r.Match(n, "name", p->name, kPoolName, "^[a-z][a-z0-9]{0,11}$ (lowercase, 1-12 characters)");
   r.Match(n, "vmSize", p->vm_size, kVmSize,
           "a VM size such as Standard_D2s_v3, Standard_D4ads_v5 or Standard_NC6s_v3");
-  if (n["maxCount"] && p->min_count > p->max_count) {
-    r.Error(n["maxCount"].Mark(), fmt::format("\"maxCount\" ({}) is below \"minCount\" ({})",
-                                              p->max_count, p->min_count));
+  // Either bound may be the one given: the other is the default then.
+  if ((n["maxCount"] || n["minCount"]) && p->min_count > p->max_count) {
+    auto at = n["maxCount"] ? n["maxCount"] : n["minCount"];
+    r.Error(at.Mark(), fmt::format("\"maxCount\" ({}) is below \"minCount\" ({}); autoscale "
+                                   "needs minCount <= maxCount",
+                                   p->max_count, p->min_count));
   }
   for (size_t i = 0; n["zones"] && i < p->zones.size(); ++i) {
     const auto& z = p->zones[i];
@@ -164,6 +167,19 @@ void ReadTop(YamlReader& r, const YAML::Node& root, AksSpec* s) {
   if (auto p = root["acceleratorPool"]) {
     ReadPool(r, p, "\"acceleratorPool\"", false, &s->accelerator_pool);
   }
+  if (s->accelerator_pool.name == s->system_pool.name) {
+    // Point at whichever name the spec spelt out.
+    auto name_in = [](const YAML::Node& pool) {
+      return pool && pool.IsMap() ? pool["name"] : YAML::Node();
+    };
+    YAML::Node at = name_in(root["acceleratorPool"]);
+    if (!at && root["cluster"] && root["cluster"].IsMap())
+      at = name_in(root["cluster"]["systemPool"]);
+    r.Error(at ? at.Mark() : root.Mark(),
+            fmt::format("the accelerator pool and the system pool are both named \"{}\"; pool "
+                        "names must differ",
+                        s->system_pool.name));
+  }
 }
 
 }  // namespace
@@ -187,11 +203,6 @@ Result<AksSpec> ParseSpec(const std::string& yaml_text, const std::string& file_
     }
   } catch (const YAML::Exception& e) {
     r.Error(e.mark, e.msg);
-  }
-  if (spec.accelerator_pool.name == spec.system_pool.name) {
-    r.Error(YAML::Mark(), fmt::format("the accelerator pool and the system pool are both named "
-                                      "\"{}\"",
-                                      spec.system_pool.name));
   }
   if (!r.ok()) return Status(Code::kInvalidArgument, r.Joined());
   return spec;

@@ -56,6 +56,26 @@ TEST(Spec, MinAboveMaxIsRefused) {
   EXPECT_THAT(st.message(), HasSubstr("below \"minCount\""));
 }
 
+TEST(Spec, MinAboveTheDefaultMaxIsRefusedToo) {
+  // maxCount defaults to 3 for the accelerator pool.
+  Status st = ParseError("acceleratorPool:\n  minCount: 5\n");
+  EXPECT_THAT(st.message(), HasSubstr("env.yaml:2:13:"));
+  EXPECT_THAT(st.message(), HasSubstr("\"maxCount\" (3) is below \"minCount\" (5)"));
+}
+
+TEST(Spec, PoolsWithTheSameNameAreRefusedAtTheName) {
+  Status st =
+      ParseError("cluster:\n  systemPool:\n    name: pool\nacceleratorPool:\n  name: pool\n");
+  EXPECT_THAT(st.message(), HasSubstr("env.yaml:5:9:"));
+  EXPECT_THAT(st.message(), HasSubstr("both named \"pool\""));
+}
+
+TEST(Spec, PoolThatIsNotAMappingIsOneError) {
+  Status st = ParseError("acceleratorPool: gpunp\n");
+  EXPECT_THAT(st.message(), HasSubstr("env.yaml:1:18: \"acceleratorPool\" must be a mapping"));
+  EXPECT_EQ(st.message().find('\n'), std::string::npos) << st.message();
+}
+
 TEST(Spec, UnknownVmSizeShapeListsExamples) {
   Status st = ParseError("cluster:\n  systemPool:\n    vmSize: D2s_v3\n");
   EXPECT_THAT(st.message(), HasSubstr("env.yaml:3:13:"));
