@@ -241,6 +241,26 @@ TEST_F(ArmClientAgainstEmulator, TooManyRequestsWaitsAsLongAsRetryAfterAsks) {
   EXPECT_LT(timed_get(), milliseconds(500));
 }
 
+TEST_F(ArmClientAgainstEmulator, LongRunningOperationsArePolledWhenRetryAfterSays) {
+  // The workspace's operation ends after 10 ms; its answer asks for the first poll in 1 s.
+  const std::string workspace = std::string(kGroup) + "/providers/Microsoft.Monitor/accounts/ws";
+  auto timed_put = [&] {
+    auto start = Clock::now();
+    auto put = arm_->Put(ctx_, workspace, "2023-04-03", {{"location", "centralus"}});
+    EXPECT_TRUE(put.ok()) << put.status().message();
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+  };
+  ASSERT_TRUE(emu_->SetFaults(json::array({{{"match", "/accounts/ws"},
+                                            {"method", "PUT"},
+                                            {"kind", "ratelimit"},
+                                            {"count", 1},
+                                            {"headers", {{"retry-after-ms", "1000"}}}}}))
+                  .ok());
+  EXPECT_GE(timed_put(), milliseconds(950));
+  // With the emulator's own hint (10 ms) the same PUT is done at once.
+  EXPECT_LT(timed_put(), milliseconds(500));
+}
+
 TEST_F(ArmClientAgainstEmulator, CredentialChainTriesEnvironmentWorkloadIdentityImdsThenCli) {
   // Every credential is usable at first; each step takes the first one in the chain away.
   const std::string dir = emu_->dir();
