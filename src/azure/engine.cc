@@ -112,11 +112,36 @@ Status WaitForState(const Context& ctx, ArmClient& arm, const Resource& r, const
   }
 }
 
+bool Terminal(const std::string& state) {
+  return state == "Succeeded" || state == "Failed" || state == "Canceled";
+}
+
+// Waits for the operation someone else started on an unchanged resource (an interrupted
+// earlier run, a colleague) to end, so that its dependents find it ready; if it failed, the
+// spec's body is sent again, as for any failed resource.
+Status WaitUntilSettled(const Context& ctx, ArmClient& arm, const Change& c, milliseconds poll) {
+  const Resource& r = c.resource;
+  for (;;) {
+    AIC_ASSIGN_OR_RETURN(auto got, arm.Get(ctx, r.id, r.api_version));
+    if (!got) return Error(Code::kFailedPrecondition, "{}: gone while waiting for it", r.id);
+    const json& props = got->contains("properties") ? (*got)["properties"] : json::object();
+    std::string state = props.is_object() ? props.value("provisioningState", "") : "";
+    if (state.empty() || state == "Succeeded") return Status::Ok();
+    if (state == "Failed" || state == "Canceled") {
+      log::Get("azure")->info("{}: its operation ended {}; sending it again", r.key, state);
+      return arm.Put(ctx, r.id, r.api_version, r.body).status();
+    }
+    log::Get("azure")->debug("{}: provisioningState {}, waiting", r.key, state);
+    AIC_RETURN_IF_ERROR(ctx.Sleep(poll));
+  }
+}
+
 Status RunChange(const Context& ctx, ArmClient& arm, const Change& c, milliseconds poll) {
   const Resource& r = c.resource;
   switch (c.action) {
     case Action::kUnchanged:
-      return Status::Ok();
+      if (c.observed_state.empty() || Terminal(c.observed_state)) return Status::Ok();
+      return WaitUntilSettled(ctx, arm, c, poll);
     case Action::kDelete:
       return arm.Delete(ctx, r.id, r.api_version);
     case Action::kRegister: {
@@ -144,7 +169,7 @@ bool CreatedForSpec(const Resource& r, const json& actual) {
 
 // What to do with `r`, given what ARM reports (nullopt: it does not exist).
 Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_feature_registers) {
-  Change c{r, Action::kUnchanged, {}};
+  Change c{r, Action::kUnchanged, {}, ""};
   if (r.kind == ResourceKind::kFeature) {
     bool registered = actual && actual->contains("properties") &&
                       (*actual)["properties"].value("state", "") == "Registered";
@@ -166,6 +191,7 @@ Change Decide(const Resource& r, const std::optional<json>& actual, bool* any_fe
     const json* props =
         actual->is_object() && actual->contains("properties") ? &(*actual)["properties"] : nullptr;
     std::string state = props && props->is_object() ? props->value("provisioningState", "") : "";
+    c.observed_state = state;
     if (state == "Failed" || state == "Canceled") {
       c.fields.push_back(fmt::format("provisioningState: \"{}\" -> \"Succeeded\"", state));
     }
@@ -202,7 +228,7 @@ void AddOrphans(const std::vector<Resource>& resources, const std::vector<OwnedC
         key += "~";
       Resource r{key, c.type, name, ResourceKind::kArm, id, c.api_version, json(), wanted_keys, {}};
       log::Get("azure")->debug("{}: owned by the spec but no longer in it; will delete", id);
-      out->push_back({std::move(r), Action::kDelete, {}});
+      out->push_back({std::move(r), Action::kDelete, {}, ""});
     }
   }
 }
@@ -228,7 +254,7 @@ const char* ActionName(Action a) {
 std::vector<Change> OfflinePlan(const std::vector<Resource>& resources) {
   std::vector<Change> out;
   for (const auto& r : resources) {
-    out.push_back({r, r.kind == ResourceKind::kArm ? Action::kCreate : Action::kRegister, {}});
+    out.push_back({r, r.kind == ResourceKind::kArm ? Action::kCreate : Action::kRegister, {}, ""});
   }
   return out;
 }

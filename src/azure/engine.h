@@ -20,6 +20,9 @@ struct Change {
   Resource resource;
   Action action = Action::kCreate;
   std::vector<std::string> fields;  // for kUpdate: "path: old -> new"
+  // The provisioningState ARM reported, empty when there was none. Applying an unchanged
+  // resource that is still Creating or Updating waits until that operation ends.
+  std::string observed_state;
 };
 
 // One request as the plan would send it (for `plan -o json`).

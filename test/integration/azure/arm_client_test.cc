@@ -1,6 +1,7 @@
 // The ARM client and the engine in-process against the emulator: behaviour that needs a clock,
 // such as slowing down when ARM reports a nearly spent rate-limit bucket, or `up` starting a
 // write before every read has returned.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -198,6 +199,35 @@ TEST_F(ArmClientAgainstEmulator, UpAgainDecidesLikePlanAndSendsNoWrite) {
     EXPECT_EQ((*again)[i].action, Action::kUnchanged) << (*again)[i].resource.key;
     EXPECT_EQ((*plan)[i].action, Action::kUnchanged) << (*plan)[i].resource.key;
   }
+}
+
+TEST_F(ArmClientAgainstEmulator, UpWaitsForAClusterStillBeingCreatedInsteadOfFailingItsPool) {
+  // An earlier, interrupted run left the cluster Creating, with a second to go.
+  auto resources = DefaultResources();
+  auto find = [&](const std::string& key) {
+    return *std::find_if(resources.begin(), resources.end(),
+                         [&](const Resource& r) { return r.key == key; });
+  };
+  for (const char* key : {"group", "cluster"}) {
+    const Resource& r = find(key);
+    ASSERT_TRUE(emu_->SetFaults(json::array({{{"match", r.name},
+                                              {"method", "PUT"},
+                                              {"kind", "slow"},
+                                              {"factor", 10},
+                                              {"count", 1}}}))
+                    .ok());
+    auto put = emu_->Request("PUT", r.id + "?api-version=" + r.api_version, r.body.dump());
+    ASSERT_EQ(put->first, 201) << put->second.dump();
+  }
+
+  ApplyOptions apply;
+  apply.poll_interval = milliseconds(10);
+  auto changes = PlanAndApply(ctx_, *arm_, resources, {}, apply);
+  ASSERT_TRUE(changes.ok()) << changes.status().message();
+  json state = *emu_->State();
+  EXPECT_EQ(state["creates"][find("cluster").id], 1) << "the cluster is not sent again";
+  EXPECT_EQ(state["resources"][find("pool/gpunp").id]["provisioningState"], "Succeeded");
+  EXPECT_EQ(state["resources"][find("cluster").id]["provisioningState"], "Succeeded");
 }
 
 TEST_F(ArmClientAgainstEmulator, UpWithAFailingReadCreatesWhatDoesNotDependOnIt) {
