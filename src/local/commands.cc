@@ -80,6 +80,14 @@ Status NeedRoot(const char* what) {
                what);
 }
 
+// What `node add` and `node delete` need: root, and a cluster that `up` made.
+Status NeedCluster(const char* what, const ControlPlane& cp, const LocalCommandOptions& o) {
+  AIC_RETURN_IF_ERROR(NeedRoot(what));
+  if (LoadRecord(cp.layout()).ok()) return Status::Ok();
+  return Error(Code::kInvalidArgument, "{}: no local cluster \"{}\" in {}; run aiconform up first",
+               what, o.name, cp.layout().root);
+}
+
 }  // namespace
 
 int UpCommand(const LocalCommandOptions& options) {
@@ -182,18 +190,13 @@ int StatusCommand(const LocalCommandOptions& options) {
 }
 
 int NodeAddCommand(const LocalCommandOptions& options) {
-  if (Status s = NeedRoot("node add"); !s.ok()) return Fail(s);
   if (options.count < 1 || options.count > kMaxNodes) {
     return ReportError(fmt::format("--count: expected 1 to {}", kMaxNodes), kExitUsage);
   }
+  ControlPlane cp = Make(options);
+  if (Status s = NeedCluster("node add", cp, options); !s.ok()) return Fail(s);
   Context ctx = Context::WithTimeout(seconds(180));
   CancelOnSignal(ctx);
-  ControlPlane cp = Make(options);
-  if (!LoadRecord(cp.layout()).ok()) {
-    return ReportError(fmt::format("no local cluster \"{}\" in {}; run aiconform up first",
-                                   options.name, cp.layout().root),
-                       kExitUsage);
-  }
   Progress progress;
   auto added = MakeWorkers(options, cp).Add(ctx, options.pool, options.count, progress);
   if (!added.ok()) return Fail(added.status());
@@ -207,15 +210,10 @@ int NodeAddCommand(const LocalCommandOptions& options) {
 }
 
 int NodeDeleteCommand(const LocalCommandOptions& options) {
-  if (Status s = NeedRoot("node delete"); !s.ok()) return Fail(s);
+  ControlPlane cp = Make(options);
+  if (Status s = NeedCluster("node delete", cp, options); !s.ok()) return Fail(s);
   Context ctx = Context::WithTimeout(seconds(300));
   CancelOnSignal(ctx);
-  ControlPlane cp = Make(options);
-  if (!LoadRecord(cp.layout()).ok()) {
-    return ReportError(fmt::format("no local cluster \"{}\" in {}; run aiconform up first",
-                                   options.name, cp.layout().root),
-                       kExitUsage);
-  }
   Progress progress;
   Status s = MakeWorkers(options, cp).Delete(ctx, options.nodes, progress);
   if (!s.ok()) return Fail(s);

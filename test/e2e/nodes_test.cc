@@ -345,12 +345,33 @@ TEST_F(Nodes, NodesAreAddedToAPoolAndDrainedAwayWhileTheClusterRuns) {
   EXPECT_EQ(KJson("get nodes")["items"].size(), 2u);
 }
 
-TEST_F(Nodes, ASpecFileAndWorkersTogetherAreRefused) {
+TEST_F(Nodes, BadNodeRequestsAreRefusedAndChangeNothing) {
   CliResult both = RunCli({"up", "--state-dir", *state_, "-f",
                            AIC_SOURCE_DIR "/examples/local.yaml", "--workers", "1"});
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_THAT(both.err, HasSubstr("-f and --workers both describe the nodes"));
-  EXPECT_EQ(KJson("get nodes")["items"].size(), 2u);
+
+  std::string bad_spec = *state_ + "/test-bad-spec.yaml";
+  std::ofstream(bad_spec) << "pools:\n  - name: system\n    count: 1\n";
+  CliResult no_system = RunCli({"up", "--state-dir", *state_, "-f", bad_spec});
+  EXPECT_EQ(no_system.exit_code, 2);
+  EXPECT_THAT(no_system.err, HasSubstr(bad_spec + ": no node in a pool with mode system"));
+
+  CliResult zero =
+      RunCli({"node", "add", "--state-dir", *state_, "--pool", "gpunp", "--count", "0"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("--count: expected 1 to 99"));
+
+  std::string elsewhere = *state_ + "/no-cluster-here";
+  CliResult none = RunCli({"node", "delete", "--state-dir", elsewhere, "gpunp-1"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("node delete: no local cluster"));
+  EXPECT_FALSE(fs::exists(elsewhere));
+
+  json nodes = KJson("get nodes");
+  EXPECT_EQ(nodes["items"].size(), 2u);
+  for (const auto& n : nodes["items"])
+    EXPECT_TRUE(NodeReady(n)) << n["metadata"]["name"];
 }
 
 // Last in the suite: it kills a kubelet, and `up` brings it back.
