@@ -3,6 +3,7 @@
 #include <strings.h>
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -89,10 +90,24 @@ std::pair<std::string, std::string> OverrideHost(const std::string& url, const s
   return {rewritten, name + ":" + port + ":" + host + ":" + port};
 }
 
+// The hosts that bypass an environment proxy: NO_PROXY's (or no_proxy's), and loopback always,
+// as Go's net/http (and so kubectl) has it. "*" alone turns every proxy off.
+std::string NoProxyList() {
+  std::string list = "localhost,127.0.0.0/8,::1";
+  for (const char* name : {"NO_PROXY", "no_proxy"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr || *value == '\0') continue;
+    if (std::string_view(value) == "*") return "*";
+    return std::string(value) + "," + list;
+  }
+  return list;
+}
+
 }  // namespace
 
 struct Client::Impl {
   ClientOptions options;
+  std::string no_proxy;  // CURLOPT_NOPROXY when options.proxy is empty
   std::mutex mu;
   std::vector<CURL*> idle;  // handles keep their connections alive between requests
   std::atomic<long> connections{0};
@@ -170,6 +185,7 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   }
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
+  impl->no_proxy = NoProxyList();
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
@@ -274,7 +290,8 @@ Result<Response> Client::Do(const Context& ctx, const Request& request) {
   if (!impl_->options.proxy.empty()) {
     curl_easy_setopt(h, CURLOPT_PROXY, impl_->options.proxy.c_str());
   } else {
-    curl_easy_setopt(h, CURLOPT_PROXY, "");  // ignore http_proxy from the environment
+    // libcurl reads http_proxy, HTTPS_PROXY and ALL_PROXY itself; the list says who bypasses.
+    curl_easy_setopt(h, CURLOPT_NOPROXY, impl_->no_proxy.c_str());
   }
   impl_->ApplyTls(h);
 

@@ -28,7 +28,10 @@ struct TlsOptions {
 
 struct ClientOptions {
   TlsOptions tls;
-  std::string proxy;  // http://, https:// or socks5:// proxy URL; empty means none
+  // http://, https:// or socks5:// proxy URL. Empty: the environment's proxies as kubectl and
+  // the Azure CLI use them (http_proxy, HTTPS_PROXY, ALL_PROXY, except the hosts NO_PROXY names
+  // and loopback addresses, which never go through a proxy).
+  std::string proxy;
   bool http2 = true;
   std::chrono::milliseconds connect_timeout{10000};
 };

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -357,6 +358,67 @@ TEST(Client, ProxyUrlFromTheKubeconfigCarriesTheRequests) {
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, "http://kube.invalid:6443/api/v1/namespaces/default/configmaps/x");
   EXPECT_THAT(requests[0].head, HasSubstr("Authorization: Bearer via-proxy"));
+}
+
+// Sets an environment variable for one scope and puts back what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { old_ ? (void)setenv(name_, old_->c_str(), 1) : (void)unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+std::unique_ptr<Client> ClientFor(testing::TempDir& dir, const std::string& server) {
+  std::string path = dir.Write("config-" + std::to_string(std::hash<std::string>()(server)),
+                               "current-context: p\nclusters:\n- name: c\n  cluster:\n"
+                               "    server: " +
+                                   server +
+                                   "\nusers:\n- name: u\n  user: {token: t}\n"
+                                   "contexts:\n- name: p\n  context: {cluster: c, user: u}\n");
+  auto client = Client::FromKubeconfig(path);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+TEST(Client, EnvironmentProxyCarriesRequestsExceptToNoProxyHostsAndLoopback) {
+  FakeServer proxy, direct;
+  proxy.Reply(200, R"({"kind":"ConfigMap","metadata":{"name":"x"}})");
+  direct.Reply(200, R"({"kind":"ConfigMap","metadata":{"name":"x"}})");
+  ScopedEnv http_proxy("http_proxy", proxy.url());
+  ScopedEnv no_proxy_upper("NO_PROXY", "");
+  ScopedEnv no_proxy_lower("no_proxy", "");
+  testing::TempDir dir;
+  auto ctx = [] { return Context::WithTimeout(std::chrono::seconds(5)); };
+
+  auto remote = ClientFor(dir, "http://kube.invalid:6443");
+  ASSERT_NE(remote, nullptr);
+  auto got = remote->Get(ctx(), kConfigMaps, "", "x");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(proxy.requests().size(), 1u);
+  EXPECT_EQ(proxy.requests()[0].target,
+            "http://kube.invalid:6443/api/v1/namespaces/default/configmaps/x");
+
+  // Loopback never goes through a proxy, as with kubectl.
+  auto local = ClientFor(dir, direct.url());
+  ASSERT_NE(local, nullptr);
+  ASSERT_TRUE(local->Get(ctx(), kConfigMaps, "", "x").ok());
+  EXPECT_EQ(direct.requests().size(), 1u);
+  EXPECT_EQ(proxy.requests().size(), 1u);
+
+  // A host NO_PROXY names is reached directly, so here it cannot be resolved.
+  ScopedEnv no_proxy("NO_PROXY", "example.com,kube.invalid");
+  auto bypassing = ClientFor(dir, "http://kube.invalid:6443");
+  ASSERT_NE(bypassing, nullptr);
+  auto failed = bypassing->Get(ctx(), kConfigMaps, "", "x");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("kube.invalid"));
+  EXPECT_EQ(proxy.requests().size(), 1u);
 }
 
 TEST(Client, ListAllStartsOverWithoutPagingWhenTheContinueTokenExpires) {
