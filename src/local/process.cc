@@ -134,8 +134,13 @@ unsigned long long StartTicks(pid_t pid) {
 bool IsAlive(const ProcessId& id) {
   if (id.pid <= 0) return false;
   auto f = StatFields(id.pid);
-  if (f.size() < 20 || f[0] == "Z" || f[0] == "X") return false;
-  return id.start_ticks == 0 || std::stoull(f[19]) == id.start_ticks;
+  if (f.size() < 20) return false;
+  if (id.start_ticks != 0 && std::stoull(f[19]) != id.start_ticks) return false;
+  // When the main thread of a multi-threaded process exits first, the process shows as a zombie
+  // while its other threads still run and hold its files and listening sockets; it is gone only
+  // once that zombie is all that is left of it.
+  bool zombie = f[0] == "Z" || f[0] == "X";
+  return !zombie || std::stoul(f[17]) > 1;
 }
 
 long UptimeSeconds(const ProcessId& id) {

@@ -29,7 +29,9 @@ struct ProcessId {
 // Starts `spec` detached. Fails, naming the executable, when it cannot be executed.
 Result<ProcessId> SpawnDetached(const ProcessSpec& spec);
 
-// True while the process runs (a zombie or a different process on the same pid is not it).
+// True while the process runs (a zombie or a different process on the same pid is not it). A
+// zombie main thread with other threads still exiting counts as running: until they are gone the
+// process still holds its files and sockets.
 bool IsAlive(const ProcessId& id);
 
 // Seconds since the process started, or -1 when it is not alive.

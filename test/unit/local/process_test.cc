@@ -1,5 +1,9 @@
 #include "local/process.h"
 
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -46,6 +50,44 @@ TEST(Process, ProcessIgnoringSigtermIsKilled) {
   ASSERT_TRUE(Terminate(*id, milliseconds(200)).ok());
   EXPECT_FALSE(IsAlive(*id));
   std::filesystem::remove(log);
+}
+
+// The way a SIGKILLed kube-apiserver can look for a moment: its main thread is a zombie while
+// another thread still runs (and still holds the listening socket a restart needs).
+TEST(Process, ZombieMainThreadWithALiveThreadIsStillRunning) {
+  int release[2];
+  ASSERT_EQ(pipe(release), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(release[1]);
+    std::thread([fd = release[0]] {
+      char c;
+      (void)!read(fd, &c, 1);
+      _exit(0);
+    }).detach();
+    syscall(SYS_exit, 0);  // this thread alone, without unwinding into the test framework
+  }
+  close(release[0]);
+  ProcessId id{pid, StartTicks(pid)};
+  bool leader_zombie = false;
+  for (int i = 0; i < 500 && !leader_zombie; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    leader_zombie = line.find(") Z ") != std::string::npos;
+    if (!leader_zombie) std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(leader_zombie) << "the main thread did not exit first";
+  EXPECT_TRUE(IsAlive(id)) << "a process with a running thread was reported gone";
+
+  close(release[1]);  // the remaining thread ends the process
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !IsAlive(id);
+    if (!gone) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "an exited process (an unreaped zombie) was reported running";
+  waitpid(pid, nullptr, 0);
 }
 
 TEST(Process, MissingExecutableIsReportedByName) {
