@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -88,6 +89,14 @@ Status NeedCluster(const char* what, const ControlPlane& cp, const LocalCommandO
                what, o.name, cp.layout().root);
 }
 
+void StopAfterFailedUp(const LocalCommandOptions& options, ControlPlane& cp, bool fresh,
+                       Progress& progress) {
+  Context ctx = Context::WithTimeout(seconds(120));
+  Status s = MakeWorkers(options, cp).Down(ctx, fresh, progress);
+  if (s.ok() || s.code() == Code::kNotFound) s = cp.Down(ctx, fresh, progress);
+  if (!s.ok()) ReportError("stopping the cluster after the failure: " + s.message(), kExitFailure);
+}
+
 }  // namespace
 
 int UpCommand(const LocalCommandOptions& options) {
@@ -102,10 +111,16 @@ int UpCommand(const LocalCommandOptions& options) {
   Context ctx = Context::WithTimeout(seconds(180));
   CancelOnSignal(ctx);
   Progress progress;
+  const bool fresh = !LoadRecord(cp.layout()).ok() && !std::filesystem::exists(cp.layout().root);
   auto changed = cp.Up(ctx, progress);
   if (!changed.ok()) return Fail(changed.status());
   auto nodes_changed = MakeWorkers(options, cp).Up(ctx, *pools, progress);
-  if (!nodes_changed.ok()) return Fail(nodes_changed.status());
+  if (!nodes_changed.ok()) {
+    // A control plane this command started does not stay up without its nodes: a new
+    // cluster goes away whole, a stopped one is stopped again.
+    if (*changed) StopAfterFailedUp(options, cp, fresh, progress);
+    return Fail(nodes_changed.status());
+  }
   if (!*changed && !*nodes_changed) {
     std::cerr << "local cluster \"" << options.name << "\" is already running; nothing changed\n";
   }

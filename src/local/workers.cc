@@ -11,6 +11,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "local/control_plane.h"
+#include "local/host_nodes.h"
 #include "local/images/catalog.h"
 #include "local/node/agents.h"
 #include "local/node/cri.h"
@@ -432,14 +433,53 @@ Result<std::vector<std::string>> BuildImages(const std::string& bin_dir) {
   return out;
 }
 
+// The node indexes recorded by the other clusters under the default state root, running or
+// not: a new node avoids them so that a stopped cluster finds its addresses free when it comes
+// back. (Clusters elsewhere are seen only while their nodes run.)
+std::set<int> IndexesOfStoppedClusters(const Layout& own) {
+  std::set<int> out;
+  std::error_code ec;
+  fs::path root = fs::path(DefaultStateDir("aiconform")).parent_path();
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    std::error_code same_ec;
+    if (fs::equivalent(entry.path(), own.root, same_ec)) continue;
+    auto record = LoadRecord(Layout{entry.path().string()});
+    if (!record.ok()) continue;
+    for (const auto& n : record->nodes)
+      out.insert(n.index);
+  }
+  return out;
+}
+
+// Remembers the host settings the nodes change, as the machine had them before the first node
+// of any cluster started, so that the last `down` restores them: this cluster's own record
+// when it has one, else those kept by the clusters already running nodes, else the current
+// values, which are then kept for the clusters that start nodes later.
+Status RememberHostSettings(ClusterRecord& record, bool other_clusters_run_nodes) {
+  if (record.host_settings.empty() && other_clusters_run_nodes) {
+    record.host_settings = SharedHostSettings();
+  }
+  if (record.host_settings.empty()) {
+    record.host_settings[kIpForward] = ReadSysctl(kIpForward);
+    for (const char* key : kKernelTunables)
+      record.host_settings[key] = ReadSysctl(key);
+  }
+  if (!other_clusters_run_nodes || SharedHostSettings().empty()) {
+    return SaveSharedHostSettings(record.host_settings);
+  }
+  return Status::Ok();
+}
+
 // Starts a whole node: runtime, images, kubelet and kube-proxy. Cleans up after itself on
 // failure.
 Status StartWorker(const Context& ctx, const node::NodeSpec& spec, const node::AgentOptions& agents,
                    const std::vector<std::string>& archives, NodeRecord& rec, bool recorded) {
   if (node::NetnsExists(spec) || node::HostVethExists(spec)) {
-    // Kernel names are per machine: a namespace this cluster did not record belongs to another
-    // cluster (or a test) and is not ours to tear down.
-    if (!recorded) {
+    // Kernel names are per machine: a namespace this cluster did not record, or whose link
+    // names another node directory, belongs to another cluster (or a test) and is not ours to
+    // tear down.
+    std::string owner = node::LinkAlias(node::HostVethName(spec));
+    if (!recorded || (!owner.empty() && owner != spec.dir)) {
       return Error(Code::kFailedPrecondition,
                    "node {}: network namespace {} exists and belongs to another cluster; stop "
                    "that cluster first",
@@ -467,7 +507,8 @@ Status StartWorker(const Context& ctx, const node::NodeSpec& spec, const node::A
 }  // namespace
 
 Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
-                                            const std::vector<NodeRecord>& existing) {
+                                            const std::vector<NodeRecord>& existing,
+                                            const std::set<int>& taken) {
   std::vector<std::vector<WorkerSpec>> per_pool(pools.size());
   std::set<int> used;
   std::set<std::string> names;
@@ -486,6 +527,7 @@ Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
       names.insert(n.name);
     }
   }
+  used.insert(taken.begin(), taken.end());
   int next_index = 1;
   for (size_t i = 0; i < pools.size(); ++i) {
     int number = 1;
@@ -495,8 +537,10 @@ Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
       while (used.count(next_index))
         ++next_index;
       if (next_index > 250) {
-        return Error(Code::kInvalidArgument, "pool {}: no node addresses left (250 at most)",
-                     pools[i].name);
+        return Error(Code::kInvalidArgument,
+                     "pool {}: no node addresses left (250 at most on this machine, {} held by "
+                     "other clusters)",
+                     pools[i].name, taken.size());
       }
       per_pool[i].push_back(
           {name, pools[i], next_index, fmt::format("10.244.{}.0/24", next_index)});
@@ -518,7 +562,24 @@ Workers::Workers(Layout layout, std::string bin_dir)
 Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
                          Progress& progress) {
   AIC_ASSIGN_OR_RETURN(ClusterRecord record, LoadRecord(layout_));
-  AIC_ASSIGN_OR_RETURN(std::vector<WorkerSpec> plan, PlanWorkers(pools, record.nodes));
+  std::vector<node::NodeSpec> mine;
+  for (const auto& n : record.nodes)
+    mine.push_back(SpecOf(layout_, n.name, n.index, bin_dir_));
+  const std::map<int, std::string> others = IndexesHeldByOthers(mine);
+  std::set<int> taken = IndexesOfStoppedClusters(layout_);
+  for (const auto& [index, holder] : others)
+    taken.insert(index);
+  AIC_ASSIGN_OR_RETURN(std::vector<WorkerSpec> plan, PlanWorkers(pools, record.nodes, taken));
+  for (const auto& w : plan) {
+    auto held = others.find(w.index);
+    if (held != others.end()) {
+      return Error(Code::kFailedPrecondition,
+                   "node {}: its addresses (index {}: host link 10.250.{}.0/30, pods {}) are "
+                   "held by {} of another cluster; stop that cluster, or remove this one with "
+                   "down --purge",
+                   w.name, w.index, w.index, w.pod_cidr, held->second);
+    }
+  }
   bool changed = !record.pools || *record.pools != pools;
   record.pools = pools;
 
@@ -543,12 +604,7 @@ Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
     return changed;
   }
 
-  // Host settings, remembered once so that `down` restores what the machine had.
-  if (record.host_settings.empty()) {
-    record.host_settings[kIpForward] = ReadSysctl(kIpForward);
-    for (const char* key : kKernelTunables)
-      record.host_settings[key] = ReadSysctl(key);
-  }
+  AIC_RETURN_IF_ERROR(RememberHostSettings(record, !others.empty()));
   AIC_RETURN_IF_ERROR(node::EnableHostForwarding().status());
 
   node::AgentOptions agents = AgentOptionsOf(layout_, bin_dir_);
@@ -759,8 +815,17 @@ Status Workers::Down(const Context& ctx, bool purge, Progress& progress) {
     n.containerd = n.kubelet = n.kube_proxy = {};
     progress.Done();
   }
-  for (const auto& [key, value] : record.host_settings) {
-    if (!value.empty() && ReadSysctl(key) != value) WriteSysctl(key, value);
+  // Nodes of other clusters still need forwarding; the last cluster to stop restores the host.
+  std::vector<node::NodeSpec> mine;
+  for (const auto& n : record.nodes)
+    mine.push_back(SpecOf(layout_, n.name, n.index, bin_dir_));
+  if (IndexesHeldByOthers(mine).empty()) {
+    for (const auto& [key, value] : record.host_settings) {
+      if (!value.empty() && ReadSysctl(key) != value) WriteSysctl(key, value);
+    }
+    ForgetSharedHostSettings();
+  } else if (!record.host_settings.empty()) {
+    Log()->info("host settings left as they are: nodes of other clusters still run");
   }
   record.host_settings.clear();
   return SaveRecord(layout_, record);

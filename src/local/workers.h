@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ struct WorkerSpec {
 
 // The nodes `pools` ask for, in pool order. Existing nodes of a pool stay (lowest numbers
 // first, up to its count); new ones take the lowest free names "<pool>-<n>" and the lowest
-// indexes (1..250) no kept node holds.
+// indexes (1..250) that no kept node holds and that are not `taken` (held by nodes of other
+// clusters on this machine).
 Result<std::vector<WorkerSpec>> PlanWorkers(const std::vector<PoolSpec>& pools,
-                                            const std::vector<NodeRecord>& existing);
+                                            const std::vector<NodeRecord>& existing,
+                                            const std::set<int>& taken = {});
 
 struct NodeHealth {
   std::string name;

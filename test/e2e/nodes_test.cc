@@ -174,7 +174,12 @@ TEST_F(Nodes, AllNodesAreReadyWithTheirPoolsLabelsAndTaints) {
   CliResult status = RunCli({"status", "--state-dir", *state_});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_THAT(status.out, HasSubstr("gpunp-1"));
-  EXPECT_THAT(status.out, HasSubstr("10.244.2.0/24"));
+  // Which /24 a node gets depends on the other clusters on the machine; status shows the one
+  // its Node object carries.
+  std::string gpu_cidr = by_name["gpunp-1"]["spec"].value("podCIDR", "");
+  EXPECT_THAT(gpu_cidr, ::testing::MatchesRegex("10\\.244\\.[0-9]+\\.0/24"));
+  EXPECT_NE(gpu_cidr, by_name["system-1"]["spec"].value("podCIDR", ""));
+  EXPECT_THAT(status.out, HasSubstr(gpu_cidr));
 }
 
 TEST_F(Nodes, DeploymentOfThreeSpreadsOverBothWorkersAndRuns) {
@@ -433,7 +438,7 @@ std::map<std::string, std::string> MachineState() {
   m["routes"] = Shell("ip route show").out;
   m["iptables"] = Shell("iptables-save | grep -v '^#'").out;
   m["mounts"] = Shell("cut -d' ' -f5 /proc/self/mountinfo | sort").out;
-  m["cgroups"] = Shell("ls -d /sys/fs/cgroup/*/aic-* 2>/dev/null").out;
+  m["cgroups"] = Shell("ls -d /sys/fs/cgroup/*/aic* 2>/dev/null").out;
   m["sysctls"] = Shell(
                      "sysctl net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic "
                      "kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes")
@@ -470,6 +475,120 @@ TEST(NodeCycles, FiveUpDownCyclesLeaveNothingBehind) {
   for (int pid : ProcessesMentioning(state))
     kill(pid, SIGKILL);
   EXPECT_FALSE(fs::exists(state));
+}
+
+// The pod CIDRs `status -o json` reports for a cluster's nodes.
+std::vector<std::string> PodCidrs(const std::string& state) {
+  CliResult status = RunCli({"status", "--state-dir", state, "-o", "json"});
+  std::vector<std::string> cidrs;
+  json j = json::parse(status.out, nullptr, false);
+  if (!j.is_object()) return cidrs;
+  for (const auto& n : j.value("nodes", json::array()))
+    cidrs.push_back(n.value("podCIDR", ""));
+  return cidrs;
+}
+
+// Two clusters on one machine, as after `make run` followed by `make test`: node names are the
+// same in both, addresses and kernel names must not be.
+TEST(TwoClusters, RunSideBySideAndStoppingOneLeavesTheOtherWorking) {
+  std::string a = MakeTempDir("aic-two-a-"), b = MakeTempDir("aic-two-b-");
+  fs::remove(a);
+  fs::remove(b);
+  auto before = MachineState();
+
+  CliResult up_a = RunCli({"up", "--state-dir", a, "--name", "first", "--workers", "1"});
+  ASSERT_EQ(up_a.exit_code, 0) << up_a.err;
+  CliResult up_b = RunCli({"up", "--state-dir", b, "--name", "second", "--workers", "1"});
+  EXPECT_EQ(up_b.exit_code, 0) << up_b.err;
+  std::vector<std::string> cidrs_a = PodCidrs(a), cidrs_b = PodCidrs(b);
+  ASSERT_EQ(cidrs_a.size(), 1u);
+  ASSERT_EQ(cidrs_b.size(), 1u);
+  EXPECT_NE(cidrs_a[0], cidrs_b[0]) << "both clusters' nodes route the same pod CIDR";
+
+  // The first cluster stops; the second keeps forwarding, its node, and its pods' traffic.
+  CliResult down_a = RunCli({"down", "--state-dir", a, "--purge"});
+  EXPECT_EQ(down_a.exit_code, 0) << down_a.err;
+  EXPECT_NE(Shell("sysctl -n net.ipv4.ip_forward").out.find('1'), std::string::npos)
+      << "stopping one cluster turned forwarding off under the other";
+  std::string kb = local::DefaultBinDir() + "/kubectl --kubeconfig " + b + "/kubeconfig ";
+  ShellResult run = Shell(kb +
+                          "run survivor --image=aiconform.local/probe:1 --image-pull-policy=Never "
+                          "--restart=Never -- sleep 3600");
+  EXPECT_EQ(run.code, 0) << run.out;
+  bool running = WaitFor(seconds(60), [&] {
+    return Shell(kb + "get pod survivor -o jsonpath={.status.phase}").out == "Running";
+  });
+  EXPECT_TRUE(running) << Shell(kb + "describe pod survivor").out;
+  ShellResult exec = Shell(kb + "exec survivor -- echo through-the-node");
+  EXPECT_NE(exec.out.find("through-the-node"), std::string::npos) << exec.out;
+
+  CliResult down_b = RunCli({"down", "--state-dir", b, "--purge"});
+  EXPECT_EQ(down_b.exit_code, 0) << down_b.err;
+  for (const std::string& dir : {a, b}) {
+    for (int pid : ProcessesMentioning(dir))
+      kill(pid, SIGKILL);
+  }
+  auto after = MachineState();
+  for (const auto& [what, value] : before)
+    EXPECT_EQ(after[what], value) << what << " changed";
+}
+
+// Clusters under the default state root see each other's recorded nodes even when stopped, so
+// a cluster that comes back finds its addresses free.
+TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
+  std::string root = MakeTempDir("aic-two-root-");
+  setenv("AICONFORM_STATE_DIR", root.c_str(), 1);
+  CliResult up_a = RunCli({"up", "--name", "one", "--workers", "1"});
+  EXPECT_EQ(up_a.exit_code, 0) << up_a.err;
+  std::vector<std::string> cidrs_a = PodCidrs(root + "/one");
+  CliResult down_a = RunCli({"down", "--name", "one"});
+  EXPECT_EQ(down_a.exit_code, 0) << down_a.err;
+
+  CliResult up_b = RunCli({"up", "--name", "two", "--workers", "1"});
+  EXPECT_EQ(up_b.exit_code, 0) << up_b.err;
+  CliResult again = RunCli({"up", "--name", "one"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(PodCidrs(root + "/one"), cidrs_a);
+  std::vector<std::string> cidrs_b = PodCidrs(root + "/two");
+  ASSERT_EQ(cidrs_b.size(), 1u);
+  EXPECT_NE(cidrs_b, cidrs_a);
+
+  for (const char* name : {"two", "one"}) {
+    CliResult down = RunCli({"down", "--name", name, "--purge"});
+    EXPECT_EQ(down.exit_code, 0) << down.err;
+  }
+  unsetenv("AICONFORM_STATE_DIR");
+  for (int pid : ProcessesMentioning(root))
+    kill(pid, SIGKILL);
+  fs::remove_all(root);
+}
+
+// A brand-new cluster whose nodes cannot start does not stay behind as a control plane alone.
+TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
+  std::string state = MakeTempDir("aic-failed-up-");
+  fs::remove(state);
+  std::string fake = MakeTempDir("aic-fake-containerd-");
+  for (const char* name : {"containerd", "containerd-shim-runc-v2", "ctr"}) {
+    std::ofstream(fake + "/" + name)
+        << "#!/bin/sh\necho refusing to start for a test >&2\nexit 1\n";
+    fs::permissions(fake + "/" + name, fs::perms::owner_all);
+  }
+  auto before = MachineState();
+
+  setenv("AICONFORM_CONTAINERD_DIR", fake.c_str(), 1);
+  CliResult up = RunCli({"up", "--state-dir", state, "--workers", "1"});
+  unsetenv("AICONFORM_CONTAINERD_DIR");
+
+  EXPECT_EQ(up.exit_code, 1) << up.err;
+  EXPECT_NE(up.err.find("node system-1: containerd"), std::string::npos) << up.err;
+  EXPECT_TRUE(ProcessesMentioning(state).empty()) << "the control plane was left running";
+  EXPECT_FALSE(fs::exists(state)) << "the new cluster's state directory was left behind";
+  auto after = MachineState();
+  for (const auto& [what, value] : before)
+    EXPECT_EQ(after[what], value) << what << " changed";
+  for (int pid : ProcessesMentioning(state))
+    kill(pid, SIGKILL);
+  fs::remove_all(fake);
 }
 
 }  // namespace

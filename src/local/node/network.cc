@@ -37,6 +37,13 @@ bool HostVethExists(const NodeSpec& spec) {
   return std::filesystem::exists("/sys/class/net/" + HostVethName(spec));
 }
 
+std::string LinkAlias(const std::string& link) {
+  std::ifstream in("/sys/class/net/" + link + "/ifalias");
+  std::string alias;
+  std::getline(in, alias);
+  return alias;
+}
+
 Status CreateNodeNetwork(const Context& ctx, const NodeSpec& spec) {
   AIC_RETURN_IF_ERROR(ValidateNodeSpec(spec));
   if (NetnsExists(spec) || HostVethExists(spec)) {
@@ -51,6 +58,9 @@ Status CreateNodeNetwork(const Context& ctx, const NodeSpec& spec) {
       {"ip", "netns", "add", ns},
       {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
       {"ip", "addr", "add", host_addr, "dev", veth},
+      // The alias names the node's directory: which cluster a link belongs to is then visible
+      // to every cluster on the machine (HostVethOwner).
+      {"ip", "link", "set", veth, "alias", spec.dir},
       {"ip", "link", "set", veth, "up"},
       {"ip", "-n", ns, "link", "set", "lo", "up"},
       {"ip", "-n", ns, "addr", "add", node_addr, "dev", "eth0"},

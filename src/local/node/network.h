@@ -26,4 +26,8 @@ Status SetHostForwarding(const std::string& value);
 bool NetnsExists(const NodeSpec& spec);
 bool HostVethExists(const NodeSpec& spec);
 
+// The alias of a host link: for a node's host veth, the directory of the node it joins (its
+// owner). Empty when the link or its alias is missing.
+std::string LinkAlias(const std::string& link);
+
 }  // namespace aic::node

@@ -42,13 +42,14 @@ Status ValidateNodeSpec(const NodeSpec& spec) {
 }
 
 std::string NetnsName(const NodeSpec& spec) {
-  return "aic-" + spec.name;
+  return fmt::format("aic{}-{}", spec.index, spec.name);
 }
 std::string NetnsPath(const NodeSpec& spec) {
   return "/run/netns/" + NetnsName(spec);
 }
 std::string HostVethName(const NodeSpec& spec) {
-  return "aicv-" + spec.name;
+  // Interface names hold 15 characters; the index alone keeps a cut name unique.
+  return fmt::format("aicv{}-{}", spec.index, spec.name).substr(0, 15);
 }
 std::string CniNetworkName(const NodeSpec& spec) {
   return "aic-" + spec.name;
@@ -57,7 +58,7 @@ std::string BridgeName(const NodeSpec&) {
   return "aicbr0";
 }
 std::string CgroupParent(const NodeSpec& spec) {
-  return "/aic-" + spec.name;
+  return "/" + NetnsName(spec);
 }
 
 ContainerdPaths PathsOf(const NodeSpec& spec) {

@@ -31,13 +31,14 @@ NodeSpec MakeNodeSpec(const std::string& name, int index, const std::string& bas
 Status ValidateNodeSpec(const NodeSpec& spec);
 
 // Kernel and file-system names derived from the spec. Every kernel object starts with "aic" so
-// a teardown check can list what is left.
-std::string NetnsName(const NodeSpec& spec);       // "aic-<name>"
-std::string NetnsPath(const NodeSpec& spec);       // "/run/netns/aic-<name>"
-std::string HostVethName(const NodeSpec& spec);    // "aicv-<name>"
-std::string CniNetworkName(const NodeSpec& spec);  // "aic-<name>"
+// a teardown check can list what is left. Names on the host carry the index, which is unique on
+// the machine (local/node_registry.h), so clusters with nodes of the same name can coexist.
+std::string NetnsName(const NodeSpec& spec);       // "aic<index>-<name>"
+std::string NetnsPath(const NodeSpec& spec);       // "/run/netns/aic<index>-<name>"
+std::string HostVethName(const NodeSpec& spec);    // "aicv<index>-<name>", cut to 15 characters
+std::string CniNetworkName(const NodeSpec& spec);  // "aic-<name>", inside the node namespace
 std::string BridgeName(const NodeSpec& spec);      // "aicbr0", inside the node namespace
-std::string CgroupParent(const NodeSpec& spec);    // "/aic-<name>", the node's cgroup root
+std::string CgroupParent(const NodeSpec& spec);    // "/aic<index>-<name>", the node's cgroup root
 
 struct ContainerdPaths {
   std::string config;     // <dir>/containerd/config.toml

@@ -86,5 +86,34 @@ TEST(PlanWorkersTest, MoreNodesThanAddressesIsAnError) {
   EXPECT_NE(plan.status().message().find("pool gpunp"), std::string::npos);
 }
 
+TEST(PlanWorkersTest, NewNodesSkipIndexesHeldByOtherClusters) {
+  auto plan = PlanWorkers(DefaultLocalSpec(2).pools, {}, {1, 2, 4});
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_EQ(Names(*plan), (std::vector<std::string>{"system-1", "gpunp-1"}));
+  EXPECT_EQ((*plan)[0].index, 3);
+  EXPECT_EQ((*plan)[0].pod_cidr, "10.244.3.0/24");
+  EXPECT_EQ((*plan)[1].index, 5);
+  EXPECT_EQ((*plan)[1].pod_cidr, "10.244.5.0/24");
+}
+
+TEST(PlanWorkersTest, KeptNodesKeepTheirIndexEvenWhenOthersAreTaken) {
+  std::vector<NodeRecord> existing = {{"system-1", "system", 7, {}, {}, {}}};
+  auto plan = PlanWorkers(DefaultLocalSpec(2).pools, existing, {1});
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ASSERT_EQ(plan->size(), 2u);
+  EXPECT_EQ((*plan)[0].index, 7);
+  EXPECT_EQ((*plan)[1].index, 2);
+}
+
+TEST(PlanWorkersTest, AMachineWithEveryIndexHeldRefusesNewNodesAndSaysWhy) {
+  std::set<int> taken;
+  for (int i = 1; i <= 250; ++i)
+    taken.insert(i);
+  auto plan = PlanWorkers(DefaultLocalSpec(1).pools, {}, taken);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("250 held by other clusters"), std::string::npos)
+      << plan.status().message();
+}
+
 }  // namespace
 }  // namespace aic::local

@@ -21,7 +21,7 @@ TEST(KubeletConfigTest, UsesTheNodesRuntimeCgroupRootAndAddress) {
   EXPECT_THAT(config, HasSubstr("containerRuntimeEndpoint: unix:///var/tmp/aic-c1/nodes/gpunp-1/"
                                 "containerd/state/containerd.sock"));
   EXPECT_THAT(config, HasSubstr("cgroupDriver: cgroupfs"));
-  EXPECT_THAT(config, HasSubstr("cgroupRoot: /aic-gpunp-1"));
+  EXPECT_THAT(config, HasSubstr("cgroupRoot: /aic101-gpunp-1"));
   EXPECT_THAT(config, HasSubstr("address: 10.250.101.2"));
   EXPECT_THAT(config, HasSubstr("clientCAFile: /var/tmp/aic-c1/pki/ca.crt"));
   EXPECT_THAT(config, HasSubstr("mode: Webhook"));

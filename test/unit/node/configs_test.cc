@@ -26,8 +26,9 @@ TEST(NodeSpecTest, AddressesAndKernelNamesFollowTheIndexAndName) {
   EXPECT_EQ(spec.pod_cidr, "10.244.3.0/24");
   EXPECT_EQ(spec.host_ip, "10.250.3.1");
   EXPECT_EQ(spec.node_ip, "10.250.3.2");
-  EXPECT_EQ(NetnsPath(spec), "/run/netns/aic-w1");
-  EXPECT_EQ(HostVethName(spec), "aicv-w1");
+  EXPECT_EQ(NetnsPath(spec), "/run/netns/aic3-w1");
+  EXPECT_EQ(HostVethName(spec), "aicv3-w1");
+  EXPECT_EQ(CgroupParent(spec), "/aic3-w1");
   EXPECT_EQ(PathsOf(spec).socket, "/var/lib/aic/nodes/w1/containerd/state/containerd.sock");
   EXPECT_TRUE(ValidateNodeSpec(spec).ok());
 }
@@ -38,6 +39,15 @@ TEST(NodeSpecTest, RejectsNamesThatDoNotFitKernelNames) {
   EXPECT_EQ(ValidateNodeSpec(spec).code(), Code::kInvalidArgument);
   spec.name = "W1";
   EXPECT_EQ(ValidateNodeSpec(spec).code(), Code::kInvalidArgument);
+}
+
+TEST(NodeSpecTest, HostLinkNamesFitTheKernelAndStayUniqueWhenCut) {
+  NodeSpec a = MakeNodeSpec("abcdefghij", 250, "/var/lib/aic");
+  NodeSpec b = MakeNodeSpec("abcdefghik", 251 - 2, "/var/lib/aic");
+  EXPECT_EQ(HostVethName(a), "aicv250-abcdefg");
+  EXPECT_LE(HostVethName(b).size(), 15u);
+  EXPECT_NE(HostVethName(a), HostVethName(b));
+  EXPECT_EQ(NetnsName(a), "aic250-abcdefghij");
 }
 
 TEST(NodeSpecTest, RejectsDirectoriesTooLongForTheSocketPath) {
