@@ -591,5 +591,32 @@ TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
   fs::remove_all(fake);
 }
 
+// Ctrl-C while the nodes start: the nodes, the control plane and the new state all go.
+TEST(FailedUp, InterruptedWhileNodesStartStopsEverything) {
+  std::string state = MakeTempDir("aic-interrupted-");
+  fs::remove(state);
+  std::string err = state + ".err";
+  auto before = MachineState();
+  int pid = StartCli({"up", "--state-dir", state, "--workers", "1"}, err);
+  ASSERT_GT(pid, 1);
+  bool starting = WaitFor(seconds(60), [&] {
+    std::ifstream in(err);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("starting system-1") != std::string::npos;
+  });
+  EXPECT_TRUE(starting) << "up never reached the nodes";
+  kill(pid, SIGINT);
+
+  EXPECT_EQ(WaitCli(pid), 130);
+  EXPECT_TRUE(ProcessesMentioning(state).empty());
+  EXPECT_FALSE(fs::exists(state));
+  auto after = MachineState();
+  for (const auto& [what, value] : before)
+    EXPECT_EQ(after[what], value) << what << " changed";
+  for (int p : ProcessesMentioning(state))
+    kill(p, SIGKILL);
+  fs::remove(err);
+}
+
 }  // namespace
 }  // namespace aic::testing
