@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <csignal>
+#include <exception>
 #include <iostream>
 #include <vector>
 
@@ -39,7 +40,14 @@ int Main(int argc, char** argv) {
     return ReportError("-o must be \"table\" or \"json\", not \"" + global.output + "\"",
                        kExitUsage);
   }
-  return run ? run() : kExitUsage;
+  if (!run) return kExitUsage;
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    // A defect, not a user error; still an error line and an exit code rather than an abort.
+    return ReportError(std::string("internal error: ") + e.what() + " (please report it)",
+                       kExitFailure);
+  }
 }
 
 }  // namespace aic::cli

@@ -224,7 +224,26 @@ Status ControlPlane::WriteKubeconfigs(const Ports& ports) {
 }
 
 Result<Ports> ControlPlane::ChoosePorts(const ClusterRecord* previous) const {
-  if (previous != nullptr && previous->ports.apiserver != 0) return previous->ports;
+  if (previous != nullptr && previous->ports.apiserver != 0) {
+    // A stopped cluster keeps its ports unless something else took one meanwhile (another
+    // cluster started on the well-known ports); a port its own live component holds stays.
+    Ports p = previous->ports;
+    ClusterRecord record = *previous;
+    auto keep_or_move = [&](int& port, const char* component) -> Status {
+      const ComponentRecord* c = record.Find(component);
+      if (!PortInUse(port) || (c != nullptr && IsAlive(c->process))) return Status::Ok();
+      AIC_ASSIGN_OR_RETURN(int moved, FreePort());
+      Log()->info("port {} of {} is taken; {} moves to {}", port, component, component, moved);
+      port = moved;
+      return Status::Ok();
+    };
+    AIC_RETURN_IF_ERROR(keep_or_move(p.apiserver, "kube-apiserver"));
+    AIC_RETURN_IF_ERROR(keep_or_move(p.etcd_client, "etcd"));
+    AIC_RETURN_IF_ERROR(keep_or_move(p.etcd_peer, "etcd"));
+    AIC_RETURN_IF_ERROR(keep_or_move(p.controller_manager, "kube-controller-manager"));
+    AIC_RETURN_IF_ERROR(keep_or_move(p.scheduler, "kube-scheduler"));
+    return p;
+  }
   Ports p;
   // Well-known ports when free, so a lone cluster looks like any other; any free port
   // otherwise, so several clusters (and test runs) can live side by side.

@@ -845,10 +845,12 @@ Result<std::vector<NodeHealth>> Workers::Health(const Context& ctx) {
   for (const auto& n : record.nodes) {
     NodeHealth h{
         n.name, n.pool, "", IsAlive(n.containerd), IsAlive(n.kubelet), IsAlive(n.kube_proxy), "-"};
-    for (const auto& item : nodes.value("items", json::array())) {
-      if (item["metadata"].value("name", "") != n.name) continue;
+    // Without an answer (the apiserver is down) readiness and pod CIDR stay unknown.
+    const json items = nodes.is_object() ? nodes.value("items", json::array()) : json::array();
+    for (const auto& item : items) {
+      if (item.value("metadata", json::object()).value("name", "") != n.name) continue;
       h.ready = ReadyCondition(item);
-      h.pod_cidr = item["spec"].value("podCIDR", "");
+      h.pod_cidr = item.value("spec", json::object()).value("podCIDR", "");
     }
     out.push_back(h);
   }

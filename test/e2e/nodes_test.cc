@@ -543,6 +543,10 @@ TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
   std::vector<std::string> cidrs_a = PodCidrs(root + "/one");
   CliResult down_a = RunCli({"down", "--name", "one"});
   EXPECT_EQ(down_a.exit_code, 0) << down_a.err;
+  CliResult stopped = RunCli({"status", "--name", "one"});
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.err;
+  EXPECT_THAT(stopped.out, HasSubstr("not running"));
+  EXPECT_THAT(stopped.out, HasSubstr("system-1"));
 
   CliResult up_b = RunCli({"up", "--name", "two", "--workers", "1"});
   EXPECT_EQ(up_b.exit_code, 0) << up_b.err;

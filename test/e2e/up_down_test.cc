@@ -1,5 +1,9 @@
 // `aiconform up / status / down` on the local target, run as a user runs them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -200,6 +204,51 @@ TEST_F(UpDown, StatusWithoutAClusterIsAClearError) {
   CliResult status = Cli({"status"});
   EXPECT_EQ(status.exit_code, 1);
   EXPECT_THAT(status.err, HasSubstr("aiconform: error: no cluster state at " + state_));
+}
+
+// A socket listening on 127.0.0.1:`port` until destroyed: someone else's server on a port.
+class Squatter {
+ public:
+  explicit Squatter(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int on = 1;  // the stopped cluster's connections may linger in TIME_WAIT
+    if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+          listen(fd_, 1) == 0;
+  }
+  ~Squatter() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  bool ok_ = false;
+};
+
+TEST_F(UpDown, StoppedClusterWhosePortsWereTakenComesBackOnFreeOnes) {
+  ASSERT_EQ(Cli({"up", "--workers", "0"}).exit_code, 0);
+  ASSERT_EQ(Cli({"down"}).exit_code, 0);
+  json before = json::parse(std::ifstream(state_ + "/cluster.json"), nullptr, false);
+  int apiserver = before["ports"]["apiserver"], etcd = before["ports"]["etcdClient"];
+  Squatter a(apiserver), e(etcd);
+  ASSERT_TRUE(a.ok() && e.ok());
+
+  CliResult up = Cli({"up"});
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  json after = json::parse(std::ifstream(state_ + "/cluster.json"), nullptr, false);
+  EXPECT_NE(after["ports"]["apiserver"].get<int>(), apiserver);
+  EXPECT_NE(after["ports"]["etcdClient"].get<int>(), etcd);
+  EXPECT_EQ(after["ports"]["scheduler"], before["ports"]["scheduler"]) << "a free port moved";
+  json status = StatusJson();
+  ASSERT_TRUE(status.is_object());
+  EXPECT_TRUE(status["healthy"].get<bool>()) << status.dump(2);
+  std::string kubectl = local::DefaultBinDir() + "/kubectl --kubeconfig " + state_ + "/kubeconfig";
+  EXPECT_EQ(system((kubectl + " get namespace default >/dev/null").c_str()), 0)
+      << "the kubeconfig does not follow the apiserver to its new port";
 }
 
 }  // namespace
