@@ -473,6 +473,21 @@ bool AllRunning(const ClusterRecord& record) {
   return true;
 }
 
+// True when a component failed because its port was bound by someone else.
+bool PortTakenMeanwhile(const Status& s) {
+  return !s.ok() && s.message().find("address already in use") != std::string::npos;
+}
+
+// Any free ports, not the well-known ones: used when those were just lost to a race.
+Result<Ports> AnyFreePorts() {
+  Ports p;
+  for (int* port :
+       {&p.apiserver, &p.etcd_client, &p.etcd_peer, &p.controller_manager, &p.scheduler}) {
+    AIC_ASSIGN_OR_RETURN(*port, FreePort());
+  }
+  return p;
+}
+
 void StopStarted(ClusterRecord& record, const std::vector<std::string>& started) {
   for (auto it = started.rbegin(); it != started.rend(); ++it) {
     if (ComponentRecord* rec = record.Find(*it)) {
@@ -514,6 +529,20 @@ Result<bool> ControlPlane::Up(const Context& ctx, Progress& progress) {
   progress.Done();
 
   Status result = StartAll(ctx, record, progress);
+  for (int retry = 0; retry < 2 && PortTakenMeanwhile(result) && ctx.Check().ok(); ++retry) {
+    // Free when chosen, bound by someone else before the component started (often another
+    // cluster starting at the same moment): stop what started and try other ports.
+    progress.Note("a port was taken meanwhile; trying other ports");
+    StopStarted(record, started_);
+    started_.clear();
+    auto ports = AnyFreePorts();
+    result = ports.ok() ? WriteKubeconfigs(*ports) : ports.status();
+    if (result.ok()) {
+      record.ports = *ports;
+      result = SaveRecord(layout_, record);
+    }
+    if (result.ok()) result = StartAll(ctx, record, progress);
+  }
   auto v = versions.get();
   for (auto& c : record.components)
     c.version = v[c.name];

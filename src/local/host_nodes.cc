@@ -1,7 +1,14 @@
 #include "local/host_nodes.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -17,6 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSharedDir = "/run/aiconform";
 constexpr const char* kSharedSettings = "/run/aiconform/host-settings.json";
+constexpr const char* kLockFile = "/run/aiconform/lock";
 
 // The index in "<prefix><digits>-...", or 0 when `name` is not of that form.
 int IndexAfter(const std::string& name, const std::string& prefix) {
@@ -72,6 +80,43 @@ std::map<int, std::string> IndexesHeldByOthers(const std::vector<node::NodeSpec>
   return held;
 }
 
+HostLock::~HostLock() {
+  Release();
+}
+
+void HostLock::Release() {
+  if (fd_ < 0) return;
+  if (NodesOnHost().empty()) ForgetSharedHostSettings();
+  close(fd_);
+  fd_ = -1;
+}
+
+Status HostLock::Acquire(const Context& ctx) {
+  for (;;) {
+    std::error_code ec;
+    fs::create_directories(kSharedDir, ec);
+    int fd = open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Error(Code::kPermissionDenied, "cannot open {}: {}", kLockFile, std::strerror(errno));
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (Status s = ctx.Sleep(std::chrono::milliseconds(50)); !s.ok()) {
+        close(fd);
+        return s.Prefixed("waiting for another aiconform to finish with the host's nodes");
+      }
+    }
+    // The file may have been removed while this waited for it (the last cluster stopped);
+    // a lock on a removed file guards nothing, so lock the current one instead.
+    struct stat held, now;
+    if (fstat(fd, &held) == 0 && stat(kLockFile, &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
+      fd_ = fd;
+      return Status::Ok();
+    }
+    close(fd);
+  }
+}
+
 std::map<std::string, std::string> SharedHostSettings() {
   std::ifstream in(kSharedSettings);
   if (!in) return {};
@@ -91,6 +136,7 @@ Status SaveSharedHostSettings(const std::map<std::string, std::string>& settings
 void ForgetSharedHostSettings() {
   std::error_code ec;
   fs::remove(kSharedSettings, ec);
+  fs::remove(kLockFile, ec);
   if (fs::is_empty(kSharedDir, ec) && !ec) fs::remove(kSharedDir, ec);
 }
 

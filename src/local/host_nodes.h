@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/context.h"
 #include "common/status.h"
 #include "local/node/node_spec.h"
 
@@ -31,6 +32,27 @@ bool IsMine(const HostNode& node, const std::vector<node::NodeSpec>& mine);
 // The indexes held by nodes that are not `mine`, each with who holds it ("the cluster of
 // <node directory>" or the namespace name).
 std::map<int, std::string> IndexesHeldByOthers(const std::vector<node::NodeSpec>& mine);
+
+// Serialises the changes clusters make to the host's shared state (choosing node indexes and
+// creating node networks, restoring host settings): an exclusive lock on
+// /run/aiconform/lock, held from Acquire until destruction. The file goes with the directory
+// once the last cluster's nodes stop (ForgetSharedHostSettings).
+class HostLock {
+ public:
+  HostLock() = default;
+  ~HostLock();
+  HostLock(const HostLock&) = delete;
+  HostLock& operator=(const HostLock&) = delete;
+
+  // Waits for the lock until `ctx` ends.
+  Status Acquire(const Context& ctx);
+  // Gives the lock up; when no node of any cluster is left on the host, removes what
+  // /run/aiconform held, so an idle machine shows no trace of it.
+  void Release();
+
+ private:
+  int fd_ = -1;
+};
 
 // The host settings as they were before the first node of any cluster started, kept in
 // /run/aiconform while nodes run; empty when none are kept.

@@ -562,6 +562,13 @@ Workers::Workers(Layout layout, std::string bin_dir)
 Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
                          Progress& progress) {
   AIC_ASSIGN_OR_RETURN(ClusterRecord record, LoadRecord(layout_));
+  // Held until the nodes' networks exist, so that a cluster starting at the same time sees
+  // them and chooses other indexes.
+  HostLock host_lock;
+  const bool any_nodes =
+      !record.nodes.empty() ||
+      std::any_of(pools.begin(), pools.end(), [](const auto& p) { return p.count > 0; });
+  if (any_nodes) AIC_RETURN_IF_ERROR(host_lock.Acquire(ctx));
   std::vector<node::NodeSpec> mine;
   for (const auto& n : record.nodes)
     mine.push_back(SpecOf(layout_, n.name, n.index, bin_dir_));
@@ -672,6 +679,7 @@ Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
     if (result.ok() && !s.ok()) result = s;
   }
   record.nodes = recs;
+  host_lock.Release();
   AIC_RETURN_IF_ERROR(SaveRecord(layout_, record));
   if (!result.ok()) {
     if (!started.empty()) progress.Fail();
@@ -800,6 +808,10 @@ Status Workers::Down(const Context& ctx, bool purge, Progress& progress) {
   auto loaded = LoadRecord(layout_);
   if (!loaded.ok()) return loaded.status();
   ClusterRecord& record = *loaded;
+  // Whether other clusters' nodes still run decides the host settings; none may start
+  // meanwhile.
+  HostLock host_lock;
+  if (!record.nodes.empty()) AIC_RETURN_IF_ERROR(host_lock.Acquire(ctx));
   for (auto& n : record.nodes) {
     progress.Start("stopping node " + n.name);
     node::NodeSpec spec = SpecOf(layout_, n.name, n.index, bin_dir_);

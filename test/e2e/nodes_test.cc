@@ -533,6 +533,36 @@ TEST(TwoClusters, RunSideBySideAndStoppingOneLeavesTheOtherWorking) {
     EXPECT_EQ(after[what], value) << what << " changed";
 }
 
+// Two clusters started in the same moment choose their node indexes one after the other.
+TEST(TwoClusters, StartedAtOnceBothComeUpOnTheirOwnAddresses) {
+  std::string a = MakeTempDir("aic-race-a-"), b = MakeTempDir("aic-race-b-");
+  fs::remove(a);
+  fs::remove(b);
+  auto before = MachineState();
+
+  int pa = StartCli({"up", "--state-dir", a, "--workers", "1"}, a + ".err");
+  int pb = StartCli({"up", "--state-dir", b, "--workers", "1"}, b + ".err");
+  ASSERT_GT(pa, 1);
+  ASSERT_GT(pb, 1);
+  EXPECT_EQ(WaitCli(pa), 0) << Shell("cat " + a + ".err").out;
+  EXPECT_EQ(WaitCli(pb), 0) << Shell("cat " + b + ".err").out;
+  std::vector<std::string> cidrs_a = PodCidrs(a), cidrs_b = PodCidrs(b);
+  ASSERT_EQ(cidrs_a.size(), 1u);
+  ASSERT_EQ(cidrs_b.size(), 1u);
+  EXPECT_NE(cidrs_a[0], cidrs_b[0]);
+
+  for (const std::string& dir : {a, b}) {
+    CliResult down = RunCli({"down", "--state-dir", dir, "--purge"});
+    EXPECT_EQ(down.exit_code, 0) << down.err;
+    for (int pid : ProcessesMentioning(dir))
+      kill(pid, SIGKILL);
+    fs::remove(dir + ".err");
+  }
+  auto after = MachineState();
+  for (const auto& [what, value] : before)
+    EXPECT_EQ(after[what], value) << what << " changed";
+}
+
 // Clusters under the default state root see each other's recorded nodes even when stopped, so
 // a cluster that comes back finds its addresses free.
 TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
