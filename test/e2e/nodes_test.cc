@@ -477,6 +477,24 @@ TEST(NodeCycles, FiveUpDownCyclesLeaveNothingBehind) {
   EXPECT_FALSE(fs::exists(state));
 }
 
+// Takes the clusters in `dirs` down, purged, when a test ends, however it ends (an ASSERT
+// returns early): a test's cluster must never outlive it.
+class ClustersTeardown {
+ public:
+  explicit ClustersTeardown(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
+  ~ClustersTeardown() {
+    for (const auto& dir : dirs_) {
+      if (fs::exists(dir)) RunCli({"down", "--state-dir", dir, "--purge"});
+      for (int pid : ProcessesMentioning(dir))
+        kill(pid, SIGKILL);
+      fs::remove(dir + ".err");
+    }
+  }
+
+ private:
+  std::vector<std::string> dirs_;
+};
+
 // The pod CIDRs `status -o json` reports for a cluster's nodes.
 std::vector<std::string> PodCidrs(const std::string& state) {
   CliResult status = RunCli({"status", "--state-dir", state, "-o", "json"});
@@ -495,6 +513,7 @@ TEST(TwoClusters, RunSideBySideAndStoppingOneLeavesTheOtherWorking) {
   fs::remove(a);
   fs::remove(b);
   auto before = MachineState();
+  ClustersTeardown teardown({a, b});
 
   CliResult up_a = RunCli({"up", "--state-dir", a, "--name", "first", "--workers", "1"});
   ASSERT_EQ(up_a.exit_code, 0) << up_a.err;
@@ -539,6 +558,7 @@ TEST(TwoClusters, StartedAtOnceBothComeUpOnTheirOwnAddresses) {
   fs::remove(a);
   fs::remove(b);
   auto before = MachineState();
+  ClustersTeardown teardown({a, b});
 
   int pa = StartCli({"up", "--state-dir", a, "--workers", "1"}, a + ".err");
   int pb = StartCli({"up", "--state-dir", b, "--workers", "1"}, b + ".err");
@@ -567,6 +587,14 @@ TEST(TwoClusters, StartedAtOnceBothComeUpOnTheirOwnAddresses) {
 // a cluster that comes back finds its addresses free.
 TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
   std::string root = MakeTempDir("aic-two-root-");
+  struct Cleanup {
+    std::string root;
+    ~Cleanup() {
+      unsetenv("AICONFORM_STATE_DIR");
+      fs::remove_all(root);
+    }
+  } cleanup{root};
+  ClustersTeardown teardown({root + "/one", root + "/two"});  // runs before `cleanup`
   setenv("AICONFORM_STATE_DIR", root.c_str(), 1);
   CliResult up_a = RunCli({"up", "--name", "one", "--workers", "1"});
   EXPECT_EQ(up_a.exit_code, 0) << up_a.err;
@@ -591,16 +619,13 @@ TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
     CliResult down = RunCli({"down", "--name", name, "--purge"});
     EXPECT_EQ(down.exit_code, 0) << down.err;
   }
-  unsetenv("AICONFORM_STATE_DIR");
-  for (int pid : ProcessesMentioning(root))
-    kill(pid, SIGKILL);
-  fs::remove_all(root);
 }
 
 // A brand-new cluster whose nodes cannot start does not stay behind as a control plane alone.
 TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
   std::string state = MakeTempDir("aic-failed-up-");
   fs::remove(state);
+  ClustersTeardown teardown({state});
   std::string fake = MakeTempDir("aic-fake-containerd-");
   for (const char* name : {"containerd", "containerd-shim-runc-v2", "ctr"}) {
     std::ofstream(fake + "/" + name)
@@ -629,6 +654,7 @@ TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
 TEST(FailedUp, InterruptedWhileNodesStartStopsEverything) {
   std::string state = MakeTempDir("aic-interrupted-");
   fs::remove(state);
+  ClustersTeardown teardown({state});
   std::string err = state + ".err";
   auto before = MachineState();
   int pid = StartCli({"up", "--state-dir", state, "--workers", "1"}, err);
