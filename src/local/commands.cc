@@ -111,7 +111,7 @@ int UpCommand(const LocalCommandOptions& options) {
   Context ctx = Context::WithTimeout(seconds(180));
   CancelOnSignal(ctx);
   Progress progress;
-  const bool fresh = !LoadRecord(cp.layout()).ok() && !std::filesystem::exists(cp.layout().root);
+  const bool fresh = !std::filesystem::exists(cp.layout().root);
   auto changed = cp.Up(ctx, progress);
   if (!changed.ok()) return Fail(changed.status());
   auto nodes_changed = MakeWorkers(options, cp).Up(ctx, *pools, progress);

@@ -228,9 +228,8 @@ Result<Ports> ControlPlane::ChoosePorts(const ClusterRecord* previous) const {
     // A stopped cluster keeps its ports unless something else took one meanwhile (another
     // cluster started on the well-known ports); a port its own live component holds stays.
     Ports p = previous->ports;
-    ClusterRecord record = *previous;
     auto keep_or_move = [&](int& port, const char* component) -> Status {
-      const ComponentRecord* c = record.Find(component);
+      const ComponentRecord* c = previous->Find(component);
       if (!PortInUse(port) || (c != nullptr && IsAlive(c->process))) return Status::Ok();
       AIC_ASSIGN_OR_RETURN(int moved, FreePort());
       Log()->info("port {} of {} is taken; {} moves to {}", port, component, component, moved);
@@ -379,7 +378,7 @@ Status ControlPlane::Probe(const Context& ctx, const std::string& name, const Cl
 
 Status ControlPlane::WaitHealthy(const Context& ctx, const std::string& name,
                                  const ClusterRecord& record, Clients& clients) {
-  const ComponentRecord* rec = const_cast<ClusterRecord&>(record).Find(name);
+  const ComponentRecord* rec = record.Find(name);
   Status last;
   while (true) {
     if (rec != nullptr && !IsAlive(rec->process)) {
@@ -467,7 +466,7 @@ std::map<std::string, std::string> Versions(const Context& ctx, const std::strin
 
 bool AllRunning(const ClusterRecord& record) {
   for (const auto& name : ComponentNames()) {
-    const ComponentRecord* rec = const_cast<ClusterRecord&>(record).Find(name);
+    const ComponentRecord* rec = record.Find(name);
     if (rec == nullptr || !IsAlive(rec->process)) return false;
   }
   return true;

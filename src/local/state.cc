@@ -1,5 +1,7 @@
 #include "local/state.h"
 
+#include <utility>
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -42,11 +44,15 @@ std::string DefaultBinDir() {
   return base + "/aiconform/bin/" + kKubeVersion;
 }
 
-ComponentRecord* ClusterRecord::Find(const std::string& component) {
-  for (auto& c : components) {
+const ComponentRecord* ClusterRecord::Find(const std::string& component) const {
+  for (const auto& c : components) {
     if (c.name == component) return &c;
   }
   return nullptr;
+}
+
+ComponentRecord* ClusterRecord::Find(const std::string& component) {
+  return const_cast<ComponentRecord*>(std::as_const(*this).Find(component));
 }
 
 NodeRecord* ClusterRecord::FindNode(const std::string& node) {

@@ -80,6 +80,7 @@ struct ClusterRecord {
   std::map<std::string, std::string> host_settings;
 
   ComponentRecord* Find(const std::string& component);
+  const ComponentRecord* Find(const std::string& component) const;
   NodeRecord* FindNode(const std::string& node);
 };
 

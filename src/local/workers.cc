@@ -94,6 +94,15 @@ node::NodeSpec SpecOf(const Layout& layout, const std::string& name, int index,
   return spec;
 }
 
+// The specs of the nodes `record` holds.
+std::vector<node::NodeSpec> NodeSpecsOf(const Layout& layout, const ClusterRecord& record,
+                                        const std::string& bin_dir) {
+  std::vector<node::NodeSpec> specs;
+  for (const auto& n : record.nodes)
+    specs.push_back(SpecOf(layout, n.name, n.index, bin_dir));
+  return specs;
+}
+
 node::AgentOptions AgentOptionsOf(const Layout& layout, const std::string& bin_dir) {
   node::AgentOptions o;
   o.bin_dir = bin_dir;
@@ -436,7 +445,7 @@ Result<std::vector<std::string>> BuildImages(const std::string& bin_dir) {
 // The node indexes recorded by the other clusters under the default state root, running or
 // not: a new node avoids them so that a stopped cluster finds its addresses free when it comes
 // back. (Clusters elsewhere are seen only while their nodes run.)
-std::set<int> IndexesOfStoppedClusters(const Layout& own) {
+std::set<int> IndexesRecordedByOtherClusters(const Layout& own) {
   std::set<int> out;
   std::error_code ec;
   fs::path root = fs::path(DefaultStateDir("aiconform")).parent_path();
@@ -456,18 +465,15 @@ std::set<int> IndexesOfStoppedClusters(const Layout& own) {
 // when it has one, else those kept by the clusters already running nodes, else the current
 // values, which are then kept for the clusters that start nodes later.
 Status RememberHostSettings(ClusterRecord& record, bool other_clusters_run_nodes) {
-  if (record.host_settings.empty() && other_clusters_run_nodes) {
-    record.host_settings = SharedHostSettings();
-  }
+  const std::map<std::string, std::string> shared =
+      other_clusters_run_nodes ? SharedHostSettings() : std::map<std::string, std::string>{};
+  if (record.host_settings.empty()) record.host_settings = shared;
   if (record.host_settings.empty()) {
     record.host_settings[kIpForward] = ReadSysctl(kIpForward);
     for (const char* key : kKernelTunables)
       record.host_settings[key] = ReadSysctl(key);
   }
-  if (!other_clusters_run_nodes || SharedHostSettings().empty()) {
-    return SaveSharedHostSettings(record.host_settings);
-  }
-  return Status::Ok();
+  return shared.empty() ? SaveSharedHostSettings(record.host_settings) : Status::Ok();
 }
 
 // Starts a whole node: runtime, images, kubelet and kube-proxy. Cleans up after itself on
@@ -569,11 +575,9 @@ Result<bool> Workers::Up(const Context& ctx, const std::vector<PoolSpec>& pools,
       !record.nodes.empty() ||
       std::any_of(pools.begin(), pools.end(), [](const auto& p) { return p.count > 0; });
   if (any_nodes) AIC_RETURN_IF_ERROR(host_lock.Acquire(ctx));
-  std::vector<node::NodeSpec> mine;
-  for (const auto& n : record.nodes)
-    mine.push_back(SpecOf(layout_, n.name, n.index, bin_dir_));
-  const std::map<int, std::string> others = IndexesHeldByOthers(mine);
-  std::set<int> taken = IndexesOfStoppedClusters(layout_);
+  const std::map<int, std::string> others =
+      IndexesHeldByOthers(NodeSpecsOf(layout_, record, bin_dir_));
+  std::set<int> taken = IndexesRecordedByOtherClusters(layout_);
   for (const auto& [index, holder] : others)
     taken.insert(index);
   AIC_ASSIGN_OR_RETURN(std::vector<WorkerSpec> plan, PlanWorkers(pools, record.nodes, taken));
@@ -828,10 +832,7 @@ Status Workers::Down(const Context& ctx, bool purge, Progress& progress) {
     progress.Done();
   }
   // Nodes of other clusters still need forwarding; the last cluster to stop restores the host.
-  std::vector<node::NodeSpec> mine;
-  for (const auto& n : record.nodes)
-    mine.push_back(SpecOf(layout_, n.name, n.index, bin_dir_));
-  if (IndexesHeldByOthers(mine).empty()) {
+  if (IndexesHeldByOthers(NodeSpecsOf(layout_, record, bin_dir_)).empty()) {
     for (const auto& [key, value] : record.host_settings) {
       if (!value.empty() && ReadSysctl(key) != value) WriteSysctl(key, value);
     }
