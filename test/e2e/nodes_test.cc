@@ -57,12 +57,23 @@ bool WaitFor(std::chrono::milliseconds limit, const std::function<bool()>& done)
   return done();
 }
 
+// A new path for a state directory that `up` must create itself.
+std::string UnusedStateDir(const std::string& prefix) {
+  std::string dir = MakeTempDir(prefix);
+  fs::remove(dir);
+  return dir;
+}
+
+void KillProcessesMentioning(const std::string& needle) {
+  for (int pid : ProcessesMentioning(needle))
+    kill(pid, SIGKILL);
+}
+
 // One cluster with two workers for every test of the suite.
 class Nodes : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    state_ = new std::string(MakeTempDir("aic-nodes-"));
-    fs::remove(*state_);
+    state_ = new std::string(UnusedStateDir("aic-nodes-"));
     CliResult up = RunCli({"up", "--state-dir", *state_});
     up_ok_ = up.exit_code == 0;
     if (!up_ok_) std::cerr << "up failed:\n" << up.err << "\n";
@@ -70,8 +81,7 @@ class Nodes : public ::testing::Test {
   static void TearDownTestSuite() {
     CliResult down = RunCli({"down", "--state-dir", *state_, "--purge"});
     if (down.exit_code != 0) std::cerr << "down failed:\n" << down.err << "\n";
-    for (int pid : ProcessesMentioning(*state_))
-      kill(pid, SIGKILL);
+    KillProcessesMentioning(*state_);
     delete state_;
   }
   void SetUp() override { ASSERT_TRUE(up_ok_) << "the cluster did not come up"; }
@@ -454,9 +464,16 @@ std::map<std::string, std::string> MachineState() {
   return m;
 }
 
+// Compares the machine with a MachineState() taken before; `when` prefixes each difference.
+void ExpectMachineAsBefore(const std::map<std::string, std::string>& before,
+                           const std::string& when = "") {
+  auto after = MachineState();
+  for (const auto& [what, value] : before)
+    EXPECT_EQ(after[what], value) << when << what << " changed";
+}
+
 TEST(NodeCycles, FiveUpDownCyclesLeaveNothingBehind) {
-  std::string state = MakeTempDir("aic-cycles-");
-  fs::remove(state);
+  std::string state = UnusedStateDir("aic-cycles-");
   auto before = MachineState();
   for (int cycle = 1; cycle <= 5; ++cycle) {
     CliResult up = RunCli({"up", "--state-dir", state});
@@ -465,15 +482,11 @@ TEST(NodeCycles, FiveUpDownCyclesLeaveNothingBehind) {
     if (cycle == 5) args.push_back("--purge");
     CliResult down = RunCli(args);
     ASSERT_EQ(down.exit_code, 0) << "cycle " << cycle << ": " << down.err;
-    auto after = MachineState();
-    for (const auto& [what, value] : before) {
-      EXPECT_EQ(after[what], value) << "cycle " << cycle << ": " << what << " changed";
-    }
+    ExpectMachineAsBefore(before, "cycle " + std::to_string(cycle) + ": ");
     EXPECT_TRUE(ProcessesMentioning(state).empty()) << "cycle " << cycle;
   }
   RunCli({"down", "--state-dir", state, "--purge"});
-  for (int pid : ProcessesMentioning(state))
-    kill(pid, SIGKILL);
+  KillProcessesMentioning(state);
   EXPECT_FALSE(fs::exists(state));
 }
 
@@ -485,8 +498,7 @@ class ClustersTeardown {
   ~ClustersTeardown() {
     for (const auto& dir : dirs_) {
       if (fs::exists(dir)) RunCli({"down", "--state-dir", dir, "--purge"});
-      for (int pid : ProcessesMentioning(dir))
-        kill(pid, SIGKILL);
+      KillProcessesMentioning(dir);
       fs::remove(dir + ".err");
     }
   }
@@ -509,9 +521,7 @@ std::vector<std::string> PodCidrs(const std::string& state) {
 // Two clusters on one machine, as after `make run` followed by `make test`: node names are the
 // same in both, addresses and kernel names must not be.
 TEST(TwoClusters, RunSideBySideAndStoppingOneLeavesTheOtherWorking) {
-  std::string a = MakeTempDir("aic-two-a-"), b = MakeTempDir("aic-two-b-");
-  fs::remove(a);
-  fs::remove(b);
+  std::string a = UnusedStateDir("aic-two-a-"), b = UnusedStateDir("aic-two-b-");
   auto before = MachineState();
   ClustersTeardown teardown({a, b});
 
@@ -543,20 +553,12 @@ TEST(TwoClusters, RunSideBySideAndStoppingOneLeavesTheOtherWorking) {
 
   CliResult down_b = RunCli({"down", "--state-dir", b, "--purge"});
   EXPECT_EQ(down_b.exit_code, 0) << down_b.err;
-  for (const std::string& dir : {a, b}) {
-    for (int pid : ProcessesMentioning(dir))
-      kill(pid, SIGKILL);
-  }
-  auto after = MachineState();
-  for (const auto& [what, value] : before)
-    EXPECT_EQ(after[what], value) << what << " changed";
+  ExpectMachineAsBefore(before);
 }
 
 // Two clusters started in the same moment choose their node indexes one after the other.
 TEST(TwoClusters, StartedAtOnceBothComeUpOnTheirOwnAddresses) {
-  std::string a = MakeTempDir("aic-race-a-"), b = MakeTempDir("aic-race-b-");
-  fs::remove(a);
-  fs::remove(b);
+  std::string a = UnusedStateDir("aic-race-a-"), b = UnusedStateDir("aic-race-b-");
   auto before = MachineState();
   ClustersTeardown teardown({a, b});
 
@@ -574,13 +576,8 @@ TEST(TwoClusters, StartedAtOnceBothComeUpOnTheirOwnAddresses) {
   for (const std::string& dir : {a, b}) {
     CliResult down = RunCli({"down", "--state-dir", dir, "--purge"});
     EXPECT_EQ(down.exit_code, 0) << down.err;
-    for (int pid : ProcessesMentioning(dir))
-      kill(pid, SIGKILL);
-    fs::remove(dir + ".err");
   }
-  auto after = MachineState();
-  for (const auto& [what, value] : before)
-    EXPECT_EQ(after[what], value) << what << " changed";
+  ExpectMachineAsBefore(before);
 }
 
 // Clusters under the default state root see each other's recorded nodes even when stopped, so
@@ -623,8 +620,7 @@ TEST(TwoClusters, AStoppedClusterKeepsItsAddressesForWhenItComesBack) {
 
 // A brand-new cluster whose nodes cannot start does not stay behind as a control plane alone.
 TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
-  std::string state = MakeTempDir("aic-failed-up-");
-  fs::remove(state);
+  std::string state = UnusedStateDir("aic-failed-up-");
   ClustersTeardown teardown({state});
   std::string fake = MakeTempDir("aic-fake-containerd-");
   for (const char* name : {"containerd", "containerd-shim-runc-v2", "ctr"}) {
@@ -642,18 +638,13 @@ TEST(FailedUp, NewClusterWhoseNodesCannotStartIsRemovedWhole) {
   EXPECT_NE(up.err.find("node system-1: containerd"), std::string::npos) << up.err;
   EXPECT_TRUE(ProcessesMentioning(state).empty()) << "the control plane was left running";
   EXPECT_FALSE(fs::exists(state)) << "the new cluster's state directory was left behind";
-  auto after = MachineState();
-  for (const auto& [what, value] : before)
-    EXPECT_EQ(after[what], value) << what << " changed";
-  for (int pid : ProcessesMentioning(state))
-    kill(pid, SIGKILL);
+  ExpectMachineAsBefore(before);
   fs::remove_all(fake);
 }
 
 // Ctrl-C while the nodes start: the nodes, the control plane and the new state all go.
 TEST(FailedUp, InterruptedWhileNodesStartStopsEverything) {
-  std::string state = MakeTempDir("aic-interrupted-");
-  fs::remove(state);
+  std::string state = UnusedStateDir("aic-interrupted-");
   ClustersTeardown teardown({state});
   std::string err = state + ".err";
   auto before = MachineState();
@@ -670,12 +661,7 @@ TEST(FailedUp, InterruptedWhileNodesStartStopsEverything) {
   EXPECT_EQ(WaitCli(pid), 130);
   EXPECT_TRUE(ProcessesMentioning(state).empty());
   EXPECT_FALSE(fs::exists(state));
-  auto after = MachineState();
-  for (const auto& [what, value] : before)
-    EXPECT_EQ(after[what], value) << what << " changed";
-  for (int p : ProcessesMentioning(state))
-    kill(p, SIGKILL);
-  fs::remove(err);
+  ExpectMachineAsBefore(before);
 }
 
 }  // namespace
