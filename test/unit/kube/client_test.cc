@@ -482,15 +482,9 @@ namespace {
 class SilentServer {
  public:
   SilentServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    listen(fd_, 16);
-    url_ = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    int port = 0;
+    fd_ = testing::ListenOnLoopback(&port);
+    url_ = "http://127.0.0.1:" + std::to_string(port);
   }
   ~SilentServer() { close(fd_); }
   const std::string& url() const { return url_; }
